@@ -1,0 +1,1 @@
+"""Génération Entrepreneurs backend."""

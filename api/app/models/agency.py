@@ -1,0 +1,35 @@
+"""ANAPEC agencies: where people are received, when, and by how many advisers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_ar: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="agence")
+    region: Mapped[str] = mapped_column(String(100), index=True)
+    province: Mapped[str] = mapped_column(String(100), index=True)
+    city: Mapped[str] = mapped_column(String(100))
+    # Only addresses and phones from a verified source are stored; None means "to be confirmed".
+    address: Mapped[str | None] = mapped_column(String(400))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    address_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    # {"mon": [["08:30", "12:30"], ["14:00", "16:30"]], ...} in Africa/Casablanca time.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    advisers: Mapped[int] = mapped_column(Integer, default=2)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    source: Mapped[str | None] = mapped_column(String(400))
+    as_of: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -19,6 +19,8 @@ class Handoff(Base):
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agency.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     full_name: Mapped[str | None] = mapped_column(String(200))
+    # Free text ("Tanger", "حي السلام") when the person named a place rather than an agency.
+    place: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(40), default="question")  # question | complaint
     summary: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(10), default="fr")

@@ -1,0 +1,1 @@
+"""Custom NLU components loaded by Rasa from bot/config.yml."""

@@ -6,9 +6,17 @@ BOT_VENV="$ROOT/.venv-bot"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
-# Settings: .env if present, then safe development defaults for what it leaves unset.
+# Settings: the environment first, then .env for what the environment leaves unset, then safe
+# development defaults (so a test's own DATABASE_URL is never overridden by a developer's .env).
 load_env() {
-  if [[ -f "$ROOT/.env" ]]; then set -a; source "$ROOT/.env"; set +a; fi
+  if [[ -f "$ROOT/.env" ]]; then
+    local line key
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+      key="${BASH_REMATCH[1]}"
+      [[ -z "${!key+x}" ]] && export "$key=$(eval "printf '%s' ${BASH_REMATCH[2]}")"
+    done <"$ROOT/.env"
+  fi
   export BACKEND_PORT="${BACKEND_PORT:-8000}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
   export RASA_PORT="${RASA_PORT:-5005}" WEB_PORT="${WEB_PORT:-8080}"
   export SERVICE_TOKEN="${SERVICE_TOKEN:-dev-service-token}"

@@ -4,8 +4,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 load_env
 cd "$ROOT"
-model=$(ls -t "$MODELS_DIR"/ge-*.tar.gz 2>/dev/null | head -n 1) || true
-[[ -n "$model" ]] || die "no trained model in $MODELS_DIR: run scripts/setup.sh"
 
 pids=()
 stop_all() {
@@ -17,19 +15,11 @@ trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 mkdir -p "$ROOT/.run"
 
-say "starting the backend on :$BACKEND_PORT"
-(cd api && exec "$API_VENV/bin/uvicorn" app.main:app --host 127.0.0.1 --port "$BACKEND_PORT") &
-pids+=($!)
-say "starting the action server on :$ACTIONS_PORT"
-PYTHONPATH="$ROOT" "$BOT_VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
-pids+=($!)
-say "starting Rasa on :$RASA_PORT with $(basename "$model")"
-PYTHONPATH="$ROOT" "$BOT_VENV/bin/rasa" run --model "$model" --port "$RASA_PORT" --enable-api \
-  --interface 127.0.0.1 --cors "*" --credentials bot/credentials.yml --endpoints bot/endpoints.yml &
-pids+=($!)
-say "serving the web page on :$WEB_PORT"
-"$API_VENV/bin/python" -m http.server "$WEB_PORT" --bind 127.0.0.1 --directory web >/dev/null 2>&1 &
-pids+=($!)
+for service in backend actions rasa web; do
+  say "starting $service"
+  "$ROOT/scripts/serve.sh" "$service" &
+  pids+=($!)
+done
 
 wait_http "http://127.0.0.1:$BACKEND_PORT/health" 60 backend
 wait_http "http://127.0.0.1:$ACTIONS_PORT/health" 60 "action server"

@@ -1,0 +1,122 @@
+"""Starts the real services (backend, action server, Rasa, web page) as local processes for the
+end-to-end and browser tests, waits until each is ready, and stops them afterwards."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def latest_model() -> Path:
+    models_dir = Path(os.environ.get("MODELS_DIR", ROOT / "models"))
+    models = sorted(models_dir.glob("ge-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError(f"no trained model in {models_dir}: run scripts/train.sh")
+    return models[-1]
+
+
+@dataclass
+class Stack:
+    """The four services on free ports, with a database of their own."""
+
+    database_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    backend_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    web_port: int = field(default_factory=free_port)
+    service_token: str = "e2e-service-token"
+    _procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.backend_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
+        env.update(
+            DATABASE_URL=self.database_url,
+            SERVICE_TOKEN=self.service_token,
+            BACKEND_URL=self.backend_url,
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.actions_port}/webhook",
+            PYTHONPATH=str(ROOT),
+            BACKEND_PORT=str(self.backend_port),
+            ACTIONS_PORT=str(self.actions_port),
+            RASA_PORT=str(self.rasa_port),
+            WEB_PORT=str(self.web_port),
+            RASA_MODEL=str(latest_model()),
+            ENVIRONMENT="test",
+            CORS_ORIGINS=f'["{self.web_url}", "http://localhost:{self.web_port}"]',
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, args: list[str], cwd: Path) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        log = open(ARTIFACTS / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        self._procs.append(subprocess.Popen(args, cwd=cwd, env=self._env(), stdout=log, stderr=subprocess.STDOUT))
+
+    def _wait(self, url: str, timeout: float, name: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for proc in self._procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name}: a service exited with {proc.returncode}; see {ARTIFACTS}")
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"{name} was not ready at {url} after {timeout}s; see {ARTIFACTS}")
+
+    def start(self) -> Stack:
+        for service in ("backend", "actions", "rasa", "web"):
+            self._spawn(service, ["bash", str(ROOT / "scripts" / "serve.sh"), service], ROOT)
+        self._wait(f"{self.backend_url}/health", 60, "backend")
+        self._wait(f"http://127.0.0.1:{self.actions_port}/health", 60, "action server")
+        self._wait(f"{self.rasa_url}/status", 240, "Rasa")
+        self._wait(self.web_url, 30, "web page")
+        return self
+
+    def stop(self) -> None:
+        for proc in self._procs:
+            proc.terminate()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self._procs.clear()
+
+    def say(self, sender: str, text: str, *, metadata: dict[str, object] | None = None) -> list[dict[str, object]]:
+        """One user message through Rasa's REST channel; the bot's replies."""
+        body: dict[str, object] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
+        response.raise_for_status()
+        return list(response.json())

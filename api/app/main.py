@@ -6,7 +6,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.core.config import get_settings
-from app.routers import health, services
+from app.routers import (
+    agencies,
+    appointments,
+    auth,
+    availability,
+    citizens,
+    eligibility,
+    handoffs,
+    health,
+    programs,
+    services,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -28,7 +39,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (services,):
+    for module in (services, agencies, availability, appointments, citizens, handoffs, auth, programs, eligibility):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

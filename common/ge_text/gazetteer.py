@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ge_text.normalize import normalize
 
@@ -38,6 +39,11 @@ def _is_arabic(token: str) -> bool:
 
 def stem_variants(token: str) -> list[str]:
     """The token and what remains once a glued preposition or article is taken off."""
+    return list(_stem_variants(token))
+
+
+@lru_cache(maxsize=65536)
+def _stem_variants(token: str) -> tuple[str, ...]:
     out = [token]
     if _is_arabic(token):
         for prefix in _ARABIC_PREFIXES:
@@ -52,7 +58,7 @@ def stem_variants(token: str) -> list[str]:
         for prefix in _LATIN_PREFIXES:
             if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
                 out.append(token[len(prefix) :].lstrip("'"))
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def _deletions(word: str) -> set[str]:
@@ -70,6 +76,10 @@ class Gazetteer:
             if key:
                 self._exact.setdefault(key, value)
         self._fuzzy_min_len = fuzzy_min_len
+        # First words of the multi-word aliases and the longest alias in words: most n-grams of a
+        # message cannot start an alias, and are skipped without building their stem variants.
+        self._heads = {key.split(" ", 1)[0] for key in self._exact if " " in key}
+        self._max_words = max((key.count(" ") + 1 for key in self._exact), default=1)
         # One-edit neighbourhood of single-word Latin aliases (symmetric deletion): typos such as
         # "marakech" or "casablnca" cost a few dict look-ups instead of a scan of every alias.
         self._deleted: dict[str, set[str]] = {}
@@ -92,7 +102,7 @@ class Gazetteer:
 
     def _resolve(self, phrase: str, *, allow_fuzzy: bool) -> tuple[str, bool] | None:
         words = phrase.split(" ")
-        for head in stem_variants(words[0]):
+        for head in _stem_variants(words[0]):
             candidate = " ".join([head, *words[1:]])
             if candidate in self._exact:
                 return self._exact[candidate], head == words[0]
@@ -109,13 +119,20 @@ class Gazetteer:
         """Every non-overlapping known name in the text, longest first, in reading order."""
         norm = text if normalized else normalize(text)
         spans = [(m.start(), m.end()) for m in _WORD.finditer(norm)]
+        words = [norm[s:e] for s, e in spans]
+        heads: list[list[str] | None] = [None] * len(words)
         matches: list[Match] = []
         i = 0
         while i < len(spans):
             found = None
-            for n in range(min(_MAX_NGRAM, len(spans) - i), 0, -1):
+            for n in range(min(_MAX_NGRAM, self._max_words, len(spans) - i), 0, -1):
+                if n > 1:
+                    if heads[i] is None:
+                        heads[i] = list(_stem_variants(words[i]))
+                    if not any(head in self._heads for head in heads[i]):  # type: ignore[union-attr]
+                        continue
                 start, end = spans[i][0], spans[i + n - 1][1]
-                phrase = " ".join(norm[s:e] for s, e in spans[i : i + n])
+                phrase = " ".join(words[i : i + n])
                 resolved = self._resolve(phrase, allow_fuzzy=(n == 1))
                 if resolved:
                     found = Match(resolved[0], start, end, norm[start:end], resolved[1])

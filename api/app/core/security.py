@@ -23,7 +23,7 @@ from app.models import StaffSession, StaffUser
 SESSION_COOKIE = "ge_staff_session"
 ROLES = ("staff", "admin")
 _hasher = PasswordHasher()
-_T = TypeVar("_T", bound=tuple[Any, ...])
+_S = TypeVar("_S", bound=Select[Any])
 
 
 def hash_password(password: str) -> str:
@@ -56,7 +56,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _bearer(authorization: str | None) -> str | None:
+def bearer_token(authorization: str | None) -> str | None:
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip() or None
     return None
@@ -77,13 +77,16 @@ def staff_for_token(session: Session, token: str) -> StaffUser | None:
     return staff if staff is not None and staff.active else None
 
 
-def current_staff(
-    session: SessionDep,
+def presented_token(
     authorization: Annotated[str | None, Header()] = None,
     cookie_token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
-) -> StaffUser:
+) -> str | None:
+    """The staff session token of the request: the Authorization header first, then the cookie."""
+    return bearer_token(authorization) or cookie_token
+
+
+def current_staff(session: SessionDep, token: Annotated[str | None, Depends(presented_token)]) -> StaffUser:
     """The logged-in staff member, from `Authorization: Bearer <token>` or the session cookie."""
-    token = _bearer(authorization) or cookie_token
     staff = staff_for_token(session, token) if token else None
     if staff is None:
         raise _unauthorized()
@@ -119,7 +122,7 @@ def service_or_staff(
     authorization: Annotated[str | None, Header()] = None,
     cookie_token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
 ) -> Caller:
-    token = _bearer(authorization)
+    token = bearer_token(authorization)
     if token is not None and hmac.compare_digest(token.encode(), settings.service_token.encode()):
         return Caller(staff=None)
     token = token or cookie_token
@@ -139,9 +142,21 @@ def can_see_agency(staff: StaffUser | None, agency_id: str | None) -> bool:
     return staff.agency_id is not None and staff.agency_id == agency_id
 
 
-def scope_to_agency(stmt: Select[_T], *, staff: StaffUser | None, column: InstrumentedAttribute[Any]) -> Select[_T]:
+def scope_to_agency(stmt: _S, *, staff: StaffUser | None, column: InstrumentedAttribute[Any]) -> _S:
     """Restrict a query to the staff member's agency (admins and the service are not restricted)."""
     if staff is None or staff.role == "admin":
         return stmt
     # A staff account without an agency sees nothing rather than everything.
     return stmt.where(column == staff.agency_id) if staff.agency_id else stmt.where(false())
+
+
+def agency_scope(staff: CurrentStaff) -> str | None:
+    """The agency a staff member's pages are limited to; None for an admin (every agency)."""
+    if staff.role == "admin":
+        return None
+    if not staff.agency_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this staff account is not bound to an agency")
+    return staff.agency_id
+
+
+AgencyScope = Annotated[str | None, Depends(agency_scope)]

@@ -20,16 +20,28 @@ class Agency(Base):
     region: Mapped[str] = mapped_column(String(100), index=True)
     province: Mapped[str] = mapped_column(String(100), index=True)
     city: Mapped[str] = mapped_column(String(100))
+    # Canonical ids of the gazetteer (data/reference/places.yaml); region and province above
+    # keep the French names of the import file for people reading the table.
+    region_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    province_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    place_id: Mapped[str | None] = mapped_column(String(64))
     # Only addresses and phones from a verified source are stored; None means "to be confirmed".
     address: Mapped[str | None] = mapped_column(String(400))
     phone: Mapped[str | None] = mapped_column(String(100))
     address_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # City-level coordinates (GeoNames) unless a source gives the building's; None: not known.
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
-    # {"mon": [["08:30", "12:30"], ["14:00", "16:30"]], ...} in Africa/Casablanca time.
+    coordinates_source: Mapped[str | None] = mapped_column(String(200))
+    # When advisers receive people, lunch break excluded: {"mon": [["08:30", "12:30"],
+    # ["13:30", "16:30"]], ...} in Africa/Casablanca time. No source publishes ANAPEC's hours, so
+    # every agency starts with a documented default and hours_verified=False ("to be confirmed").
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    hours_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     advisers: Mapped[int] = mapped_column(Integer, default=2)
     slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
     source: Mapped[str | None] = mapped_column(String(400))
     as_of: Mapped[str | None] = mapped_column(String(40))
+    # Agencies absent from the latest import are deactivated, never deleted: appointments and
+    # staff accounts reference them.
     active: Mapped[bool] = mapped_column(Boolean, default=True)

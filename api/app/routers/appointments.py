@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from app.core.security import CallerDep
 from app.deps import ServiceAuth, SessionDep
-from app.schemas.appointments import AppointmentCreate, AppointmentOut, CancelIn, RescheduleIn
+from app.schemas.appointments import (
+    AppointmentCreate,
+    AppointmentOut,
+    CancelIn,
+    RescheduleIn,
+)
 from app.services import appointments as svc
 from app.services.availability import current_time
 from app.services.citizens import phone_or_422
@@ -20,7 +25,8 @@ router = APIRouter(prefix="/appointments", tags=["appointments"])
 NowDep = Annotated[datetime, Depends(current_time)]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200,
                                        description="a unique key per booking attempt; retries reuse it")]
-_CONFLICTS = {409: {"description": "the slot is full or not a bookable slot, or the person is busy then"}}
+_CONFLICTS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the slot is full or not a bookable slot, or the person is busy then"}}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AppointmentOut, dependencies=[ServiceAuth],

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from app.schemas.availability import LocalDateTime
 from app.services.citizens import normalize_phone
 
 Language = Literal["fr", "ar", "ary", "ary_latn"]
@@ -74,8 +75,8 @@ class AppointmentOut(BaseModel):
     agency_city: str
     service: str
     service_name: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
     date: date
     time: str
     timezone: str

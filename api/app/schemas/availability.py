@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+# Local wall-clock time with its offset, "+00:00" rather than "Z" during Ramadan (UTC+0): people
+# and the bot read these as Casablanca times.
+LocalDateTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
 
 
 class SlotOut(BaseModel):
-    starts_at: datetime = Field(description="local time with its UTC offset")
-    ends_at: datetime
+    starts_at: LocalDateTime = Field(description="local time with its UTC offset")
+    ends_at: LocalDateTime
     date: date
     time: str = Field(description="HH:MM, local time")
     free_seats: int
@@ -30,7 +34,7 @@ class ClosedDay(BaseModel):
 
 
 class SlotsOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra={"examples": [{
         "agency_id": "tanger-1", "service": "information_orientation", "duration_minutes": 30,
         "timezone": "Africa/Casablanca", "from": "2027-01-08", "to": "2027-01-12",
         "slots": [{"starts_at": "2027-01-08T14:30:00+01:00", "ends_at": "2027-01-08T15:00:00+01:00",
@@ -43,7 +47,7 @@ class SlotsOut(BaseModel):
     service: str
     duration_minutes: int
     timezone: str
-    from_date: date = Field(alias="from")
-    to_date: date = Field(alias="to")
+    from_date: date = Field(serialization_alias="from")
+    to_date: date = Field(serialization_alias="to")
     slots: list[SlotOut]
     closed: list[ClosedDay]

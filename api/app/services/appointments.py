@@ -10,10 +10,10 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import HTTPException, status
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from app.models.appointment import ACTIVE_STATUSES, SeatHold
 from app.schemas.appointments import AppointmentCreate, AppointmentOut
 from app.services.availability import (
     Candidate,
+    as_utc,
     bookable_agency,
     check_slot,
     free_seats,
@@ -90,7 +91,8 @@ def _replay(session: Session, key: str, request_hash: str) -> BookingResult | No
     return BookingResult(record.status_code, record.response, replayed=True)
 
 
-def _overlapping(session: Session, *, citizen_id: int, candidate: Candidate, ignore: int | None = None) -> Appointment | None:
+def _overlapping(session: Session, *, citizen_id: int, candidate: Candidate,
+                 ignore: int | None = None) -> Appointment | None:
     """The person's active appointment that overlaps the candidate, if any."""
     stmt = select(Appointment).where(
         Appointment.citizen_id == citizen_id, Appointment.status.in_(ACTIVE_STATUSES),
@@ -118,7 +120,37 @@ def _attempts(agency: Agency) -> range:
     return range(agency.advisers + 3)
 
 
+def _try_booking(session: Session, *, payload: AppointmentCreate, agency: Agency, service: Service,
+                 candidate: Candidate, idempotency_key: str, request_hash: str, now: datetime) -> BookingResult:
+    """One all-or-nothing attempt: citizen, appointment, seat holds and replay record, one commit."""
+    known = find_citizen(session, payload.phone)
+    existing = _overlapping(session, citizen_id=known.id, candidate=candidate) if known else None
+    if existing is not None:
+        raise _busy(existing)
+    held = held_seats(session, agency_id=agency.id, first=candidate.cells[0], last=candidate.cells[-1])
+    seats = free_seats(candidate, advisers=agency.advisers, held=held)
+    if not seats:
+        raise _conflict("this slot is full: choose another time")
+    citizen = upsert_citizen(session, phone=payload.phone, full_name=payload.full_name, language=payload.language,
+                             channel=payload.channel, whatsapp_opt_in=payload.whatsapp_opt_in, now=now)
+    appointment = Appointment(
+        reference=new_reference(), citizen_id=citizen.id, agency_id=agency.id, service_id=service.id,
+        starts_at=candidate.starts_at, ends_at=candidate.ends_at, seat=seats[0], status="booked",
+        language=payload.language, channel=payload.channel, segment=payload.segment, program_id=payload.program,
+        notes=payload.notes, created_at=now, updated_at=now,
+    )
+    session.add(appointment)
+    session.flush()
+    _hold(session, appointment, candidate)
+    body = to_out(session, appointment).model_dump(mode="json")
+    session.add(IdempotencyRecord(key=idempotency_key, request_hash=request_hash, status_code=201, response=body,
+                                  reference=appointment.reference, created_at=now))
+    session.commit()
+    return BookingResult(201, body, replayed=False)
+
+
 def book(*, session: Session, payload: AppointmentCreate, idempotency_key: str, now: datetime) -> BookingResult:
+    now = as_utc(now)
     request_hash = _request_hash(payload)
     replay = _replay(session, idempotency_key, request_hash)
     if replay is not None:
@@ -132,38 +164,21 @@ def book(*, session: Session, payload: AppointmentCreate, idempotency_key: str, 
     candidate = check_slot(agency, service, starts_at=payload.starts_at, now=now)
 
     for _ in _attempts(agency):
-        known = find_citizen(session, payload.phone)
-        existing = _overlapping(session, citizen_id=known.id, candidate=candidate) if known else None
-        if existing is not None:
-            raise _busy(existing)
-        held = held_seats(session, agency_id=agency.id, first=candidate.cells[0], last=candidate.cells[-1])
-        seats = free_seats(candidate, advisers=agency.advisers, held=held)
-        if not seats:
-            break
         try:
-            citizen = upsert_citizen(session, phone=payload.phone, full_name=payload.full_name,
-                                     language=payload.language, channel=payload.channel,
-                                     whatsapp_opt_in=payload.whatsapp_opt_in, now=now)
-            appointment = Appointment(
-                reference=new_reference(), citizen_id=citizen.id, agency_id=agency.id, service_id=service.id,
-                starts_at=candidate.starts_at, ends_at=candidate.ends_at, seat=seats[0], status="booked",
-                language=payload.language, channel=payload.channel, segment=payload.segment,
-                program_id=payload.program, notes=payload.notes, created_at=now, updated_at=now,
-            )
-            session.add(appointment)
-            session.flush()
-            _hold(session, appointment, candidate)
-            body = to_out(session, appointment).model_dump(mode="json")
-            session.add(IdempotencyRecord(key=idempotency_key, request_hash=request_hash, status_code=201,
-                                          response=body, reference=appointment.reference, created_at=now))
-            session.commit()
-            return BookingResult(201, body, replayed=False)
+            return _try_booking(session, payload=payload, agency=agency, service=service, candidate=candidate,
+                                idempotency_key=idempotency_key, request_hash=request_hash, now=now)
         except IntegrityError:
             session.rollback()
-            # The same key may have just succeeded in a concurrent retry of this very request.
+        except HTTPException:
+            session.rollback()
+            # A concurrent retry of this very request may be what filled the slot or the person's time.
             replay = _replay(session, idempotency_key, request_hash)
             if replay is not None:
                 return replay
+            raise
+        replay = _replay(session, idempotency_key, request_hash)
+        if replay is not None:
+            return replay
     raise _conflict("this slot is full: choose another time")
 
 
@@ -183,7 +198,9 @@ def get_appointment(*, session: Session, reference: str, caller: Caller) -> Appo
     return to_out(session, _find(session, reference=reference, caller=caller))
 
 
-def list_for_phone(*, session: Session, phone: str, caller: Caller, upcoming: bool, now: datetime) -> list[AppointmentOut]:
+def list_for_phone(*, session: Session, phone: str, caller: Caller, upcoming: bool,
+                   now: datetime) -> list[AppointmentOut]:
+    now = as_utc(now)
     citizen = find_citizen(session, phone)
     if citizen is None:
         return []
@@ -211,12 +228,13 @@ def _claim(session: Session, appointment: Appointment, *, new_status: str, now: 
         update(Appointment).where(Appointment.id == appointment.id, Appointment.status == "booked")
         .values(status=new_status, updated_at=now, **values).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if cast(CursorResult[Any], result).rowcount != 1:
         session.rollback()
         raise _conflict(f"appointment {appointment.reference} was changed meanwhile: read it again")
 
 
 def cancel(*, session: Session, reference: str, caller: Caller, phone: str | None, now: datetime) -> AppointmentOut:
+    now = as_utc(now)
     appointment = _find(session, reference=reference, caller=caller, phone=phone)
     _ensure_changeable(appointment, now=now, verb="cancelled")
     _claim(session, appointment, new_status="cancelled", now=now, cancelled_at=now)
@@ -230,6 +248,7 @@ def reschedule(*, session: Session, reference: str, starts_at: datetime, caller:
                now: datetime) -> AppointmentOut:
     """Move an appointment atomically: the new one keeps the reference; the old row stays, as
     history, under a derived reference. If the new slot is taken, nothing changes (409)."""
+    now = as_utc(now)
     old = _find(session, reference=reference, caller=caller, phone=phone)
     _ensure_changeable(old, now=now, verb="moved")
     agency = session.get(Agency, old.agency_id)
@@ -244,7 +263,8 @@ def reschedule(*, session: Session, reference: str, starts_at: datetime, caller:
 
     for _ in _attempts(agency):
         if snapshot["citizen_id"] is not None:
-            existing = _overlapping(session, citizen_id=snapshot["citizen_id"], candidate=candidate, ignore=snapshot["id"])
+            existing = _overlapping(session, citizen_id=snapshot["citizen_id"], candidate=candidate,
+                                    ignore=snapshot["id"])
             if existing is not None:
                 raise _busy(existing)
         held = held_seats(session, agency_id=agency.id, first=candidate.cells[0], last=candidate.cells[-1])

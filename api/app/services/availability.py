@@ -39,7 +39,7 @@ def local_zone() -> ZoneInfo:
 
 
 def as_utc(value: datetime) -> datetime:
-    """UTC-aware; a naive value read back from SQLite is UTC, a naive input is local time."""
+    """UTC-aware; a naive input (typed by a person, sent by the bot) is Casablanca time."""
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=local_zone()).astimezone(UTC)
 
 
@@ -76,6 +76,8 @@ def _clock(value: str) -> time:
 
 def day_candidates(agency: Agency, *, day: date, duration_minutes: int) -> list[Candidate]:
     """Every start that fits an opening interval of `day`, on the agency's slot grid."""
+    if agency.slot_minutes <= 0 or duration_minutes <= 0:
+        return []
     step = timedelta(minutes=agency.slot_minutes)
     duration = timedelta(minutes=duration_minutes)
     span = math.ceil(duration_minutes / agency.slot_minutes)
@@ -148,6 +150,7 @@ def list_slots(*, session: Session, agency_id: str, service_id: str, start: date
     service = session.get(Service, service_id)
     if service is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown service: {service_id}")
+    now = as_utc(now)
     horizon = get_settings().booking_horizon_days
     today = now.astimezone(local_zone()).date()
     start = start or today
@@ -169,7 +172,7 @@ def list_slots(*, session: Session, agency_id: str, service_id: str, start: date
         if holiday:
             closed.append(ClosedDay(date=day, reason="public_holiday", holiday=holiday))
         elif not candidates:
-            closed.append(ClosedDay(date=day, reason="closed"))
+            closed.append(ClosedDay(date=day, reason="closed", holiday=None))
         else:
             per_day.append([c for c in candidates if c.starts_at >= now + MIN_NOTICE])
         day += timedelta(days=1)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, cast
 
 from fastapi import HTTPException, status
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Appointment, Citizen, Handoff, IdempotencyRecord, OutboxMessage
 from app.models.appointment import SeatHold
 from app.schemas.citizens import ErasureOut
-from app.services.availability import stored_utc
+from app.services.availability import as_utc, stored_utc
 
 # Eastern Arabic and Persian digits, as typed on Arabic keyboards.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -29,7 +30,7 @@ def normalize_phone(raw: str) -> str:
     if not re.fullmatch(r"[0-9]+", digits):
         raise ValueError("a phone number has only digits, spaces, dots or dashes, and an optional leading +")
     if international or digits.startswith("00"):
-        digits = digits[2:] if digits.startswith("00") else digits
+        digits = digits.removeprefix("00")
         if not digits.startswith("212"):
             raise ValueError("only Moroccan numbers (+212) are accepted")
         national = digits[3:]
@@ -79,14 +80,19 @@ def erase(*, session: Session, raw_phone: str, now: datetime) -> ErasureOut:
     """Erase a person: future appointments cancelled first, then name, phone and notes removed
     everywhere; what remains (agency, service, time, status) is anonymous and feeds statistics."""
     phone = phone_or_422(raw_phone)
+    now = as_utc(now)
     citizen = find_citizen(session, phone)
-    handoff_filter = or_(Handoff.phone == phone, Handoff.citizen_id == citizen.id) if citizen else Handoff.phone == phone
-    handoffs = session.scalars(select(Handoff).where(handoff_filter)).all()
+    handoff_of_person = Handoff.phone == phone
+    if citizen is not None:
+        handoff_of_person = or_(handoff_of_person, Handoff.citizen_id == citizen.id)
+    handoffs = session.scalars(select(Handoff).where(handoff_of_person)).all()
     messages = session.scalars(select(OutboxMessage.id).where(OutboxMessage.to_phone == phone)).all()
     if citizen is None and not handoffs and not messages:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no data is held for this phone number")
 
-    appointments = session.scalars(select(Appointment).where(Appointment.citizen_id == citizen.id)).all() if citizen else []
+    appointments: list[Appointment] = []
+    if citizen is not None:
+        appointments = list(session.scalars(select(Appointment).where(Appointment.citizen_id == citizen.id)))
     cancelled = [a.id for a in appointments if a.status == "booked" and stored_utc(a.starts_at) > now]
     for appointment in appointments:
         if appointment.id in cancelled:
@@ -101,8 +107,10 @@ def erase(*, session: Session, raw_phone: str, now: datetime) -> ErasureOut:
     if ids:
         references = [a.reference for a in appointments]
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.reference.in_(references)))
-    outbox_filter = or_(OutboxMessage.to_phone == phone, OutboxMessage.appointment_id.in_(ids)) if ids else OutboxMessage.to_phone == phone
-    erased_messages = session.execute(delete(OutboxMessage).where(outbox_filter)).rowcount
+    messages_of_person = OutboxMessage.to_phone == phone
+    if ids:
+        messages_of_person = or_(messages_of_person, OutboxMessage.appointment_id.in_(ids))
+    erased_messages = cast(CursorResult[Any], session.execute(delete(OutboxMessage).where(messages_of_person))).rowcount
     session.execute(update(Handoff).where(Handoff.id.in_([h.id for h in handoffs]))
                     .values(phone=None, full_name=None, summary="", place=None, citizen_id=None))
     if citizen is not None:

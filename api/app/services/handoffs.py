@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Handoff
 from app.schemas.handoffs import HandoffCreate, HandoffOut
-from app.services.availability import bookable_agency, stored_utc
+from app.services.availability import as_utc, bookable_agency, stored_utc
 from app.services.citizens import upsert_citizen
 
 
@@ -28,6 +28,7 @@ def _record(session: Session, *, payload: HandoffCreate, now: datetime) -> Hando
 
 
 def create_handoff(*, session: Session, payload: HandoffCreate, now: datetime) -> HandoffOut:
+    now = as_utc(now)
     if payload.agency_id and bookable_agency(session, payload.agency_id) is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown agency: {payload.agency_id}")
     for attempt in range(2):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:37:10.245608
+Create Date: 2026-11-28 03:55:37.265777
 
 """
 
@@ -31,12 +31,17 @@ def upgrade() -> None:
         sa.Column("region", sa.String(length=100), nullable=False),
         sa.Column("province", sa.String(length=100), nullable=False),
         sa.Column("city", sa.String(length=100), nullable=False),
+        sa.Column("region_id", sa.String(length=64), nullable=True),
+        sa.Column("province_id", sa.String(length=64), nullable=True),
+        sa.Column("place_id", sa.String(length=64), nullable=True),
         sa.Column("address", sa.String(length=400), nullable=True),
         sa.Column("phone", sa.String(length=100), nullable=True),
         sa.Column("address_verified", sa.Boolean(), nullable=False),
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("coordinates_source", sa.String(length=200), nullable=True),
         sa.Column("opening_hours", sa.JSON(), nullable=False),
+        sa.Column("hours_verified", sa.Boolean(), nullable=False),
         sa.Column("advisers", sa.Integer(), nullable=False),
         sa.Column("slot_minutes", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=400), nullable=True),
@@ -45,10 +50,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("agency", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_agency_province"), ["province"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_agency_province"), ["province"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agency_province_id"), ["province_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_agency_region"), ["region"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agency_region_id"), ["region_id"], unique=False)
 
     op.create_table(
         "citizen",
@@ -70,9 +75,13 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column("reference", sa.String(length=16), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_record_reference"), ["reference"], unique=False)
+
     op.create_table(
         "program",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -109,6 +118,7 @@ def upgrade() -> None:
         sa.Column("program_id", sa.String(length=64), nullable=True),
         sa.Column("notes", sa.String(length=1000), nullable=True),
         sa.Column("rescheduled_from", sa.Integer(), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -127,20 +137,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("appointment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_appointment_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appointment_citizen_id"), ["citizen_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appointment_reference"), ["reference"], unique=True)
+        batch_op.create_index(batch_op.f("ix_appointment_starts_at"), ["starts_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appointment_status"), ["status"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_appointment_agency_id"), ["agency_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_appointment_citizen_id"), ["citizen_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_appointment_reference"), ["reference"], unique=True
-        )
-        batch_op.create_index(
-            batch_op.f("ix_appointment_starts_at"), ["starts_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_appointment_status"), ["status"], unique=False
+            "uq_appointment_active_citizen_start",
+            ["citizen_id", "starts_at"],
+            unique=True,
+            postgresql_where=sa.text("status IN ('booked', 'attended', 'no_show')"),
+            sqlite_where=sa.text("status IN ('booked', 'attended', 'no_show')"),
         )
         batch_op.create_index(
             "uq_appointment_active_seat",
@@ -168,9 +175,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("staff_user", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_staff_user_agency_id"), ["agency_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_staff_user_agency_id"), ["agency_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_staff_user_email"), ["email"], unique=True)
 
     op.create_table(
@@ -180,6 +185,7 @@ def upgrade() -> None:
         sa.Column("agency_id", sa.String(length=64), nullable=True),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column("full_name", sa.String(length=200), nullable=True),
+        sa.Column("place", sa.String(length=200), nullable=True),
         sa.Column("reason", sa.String(length=40), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("language", sa.String(length=10), nullable=False),
@@ -197,12 +203,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("handoff", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_handoff_agency_id"), ["agency_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_handoff_citizen_id"), ["citizen_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_handoff_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_handoff_citizen_id"), ["citizen_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_handoff_status"), ["status"], unique=False)
 
     op.create_table(
@@ -219,23 +221,29 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["appointment_id"], ["appointment.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["appointment_id"], ["appointment.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_outbox_message_appointment_id"),
-            ["appointment_id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_outbox_message_due_at"), ["due_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_outbox_message_status"), ["status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_outbox_message_appointment_id"), ["appointment_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_message_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_message_status"), ["status"], unique=False)
+
+    op.create_table(
+        "seat_hold",
+        sa.Column("agency_id", sa.String(length=64), nullable=False),
+        sa.Column("slot_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seat", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["agency.id"],
+        ),
+        sa.ForeignKeyConstraint(["appointment_id"], ["appointment.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("agency_id", "slot_at", "seat"),
+    )
+    with op.batch_alter_table("seat_hold", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_seat_hold_appointment_id"), ["appointment_id"], unique=False)
 
     op.create_table(
         "staff_session",
@@ -247,9 +255,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash"),
     )
     with op.batch_alter_table("staff_session", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_staff_session_staff_id"), ["staff_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_staff_session_staff_id"), ["staff_id"], unique=False)
 
     # ### end Alembic commands ###
 
@@ -261,6 +267,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_staff_session_staff_id"))
 
     op.drop_table("staff_session")
+    with op.batch_alter_table("seat_hold", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_seat_hold_appointment_id"))
+
+    op.drop_table("seat_hold")
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_message_status"))
         batch_op.drop_index(batch_op.f("ix_outbox_message_due_at"))
@@ -284,6 +294,11 @@ def downgrade() -> None:
             postgresql_where=sa.text("status IN ('booked', 'attended', 'no_show')"),
             sqlite_where=sa.text("status IN ('booked', 'attended', 'no_show')"),
         )
+        batch_op.drop_index(
+            "uq_appointment_active_citizen_start",
+            postgresql_where=sa.text("status IN ('booked', 'attended', 'no_show')"),
+            sqlite_where=sa.text("status IN ('booked', 'attended', 'no_show')"),
+        )
         batch_op.drop_index(batch_op.f("ix_appointment_status"))
         batch_op.drop_index(batch_op.f("ix_appointment_starts_at"))
         batch_op.drop_index(batch_op.f("ix_appointment_reference"))
@@ -293,13 +308,18 @@ def downgrade() -> None:
     op.drop_table("appointment")
     op.drop_table("service")
     op.drop_table("program")
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_record_reference"))
+
     op.drop_table("idempotency_record")
     with op.batch_alter_table("citizen", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_citizen_phone"))
 
     op.drop_table("citizen")
     with op.batch_alter_table("agency", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agency_region_id"))
         batch_op.drop_index(batch_op.f("ix_agency_region"))
+        batch_op.drop_index(batch_op.f("ix_agency_province_id"))
         batch_op.drop_index(batch_op.f("ix_agency_province"))
 
     op.drop_table("agency")

@@ -1,14 +1,17 @@
-"""Service discovery: the plan's catalogue, fetched from the backend in the user's language."""
+"""Service discovery: the plan's catalogue, fetched from the backend in the user's language, each
+service with a button that starts booking an appointment for it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import BackendUnavailable, get_client
+from actions.backend import BackendRejected, BackendUnavailable, get_client
 from actions.language import language_of
+from actions.programs import BUTTON_TITLE_MAX, short_name
 
 
 class ActionListServices(Action):
@@ -21,10 +24,16 @@ class ActionListServices(Action):
         lang = language_of(tracker)
         try:
             services = await get_client().services(lang=lang)
-        except BackendUnavailable:
+        except (BackendUnavailable, BackendRejected):
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
-        dispatcher.utter_message(response="utter_services_intro")
-        lines = [f"{i}. {s.name}" for i, s in enumerate(services, start=1)]
-        dispatcher.utter_message(text="\n".join(lines))
+        lines = "\n".join(f"{i}. {s.name} — {s.description}" for i, s in enumerate(services, start=1))
+        dispatcher.utter_message(response="utter_services_intro", services=lines)
+        buttons = [
+            {"title": short_name(s.name)[:BUTTON_TITLE_MAX],
+             "payload": "/book_appointment" + json.dumps({"service": s.id}, separators=(",", ":"))}
+            for s in services
+        ]
+        if buttons:
+            dispatcher.utter_message(response="utter_services_book_prompt", buttons=buttons)
         return []

@@ -23,6 +23,8 @@ load_env() {
   export BACKEND_URL="${BACKEND_URL:-http://127.0.0.1:$BACKEND_PORT}"
   export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}"
   export MODELS_DIR="${MODELS_DIR:-$ROOT/models}"
+  # Rasa would otherwise try to report telemetry and errors to outside services.
+  export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 }
 
 # Rasa 3.6 needs Python 3.10 exactly: python3.10 on PATH, or pyenv's 3.10.x.

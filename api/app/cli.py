@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.cli seed | migrate | ...` (run from api/)."""
+"""Operator commands: `python -m app.cli seed | migrate | notifier | ...` (run from api/)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,22 @@ def import_agencies(path: Path) -> int:
     return 0
 
 
+def notifier(*, once: bool) -> int:
+    import logging
+
+    from app.notifier import Notifier
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The twilio package logs every request's headers at INFO: ours say enough.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    worker = Notifier(sessions=get_sessionmaker(), settings=get_settings())
+    if once:
+        print(worker.run_once().summary())
+    else:
+        worker.run_until_signalled()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     agencies = sub.add_parser("import-agencies", help="replace the agency network from a CSV export (see agencies.md)")
     agencies.add_argument("file", type=Path)
+    notify = sub.add_parser("notifier", help="send the WhatsApp outbox (until SIGTERM), beside or instead of the "
+                            "backend's own notifier")
+    notify.add_argument("--once", action="store_true", help="send one batch of due messages, then exit")
     args = parser.parse_args(argv)
+    if args.command == "notifier":
+        return notifier(once=args.once)
     if args.command == "import-agencies":
         return import_agencies(args.file)
     if args.command == "create-staff":

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.core.config import get_settings
+from app.core.db import get_session, get_sessionmaker
+from app.notifier import Notifier
 from app.routers import (
     agencies,
     appointments,
@@ -13,18 +19,38 @@ from app.routers import (
     availability,
     citizens,
     eligibility,
+    events,
     handoffs,
     health,
     programs,
     services,
+    staff,
+    stats,
 )
 
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Runs the WhatsApp notifier beside the API when NOTIFIER_ENABLED. Not when the database
+    dependency is overridden (tests): the app then does not own the configured database."""
+    settings = get_settings()
+    notifier = None
+    if settings.notifier_enabled and get_session not in app.dependency_overrides:
+        notifier = Notifier(sessions=get_sessionmaker(), settings=settings)
+        notifier.start()
+    try:
+        yield
+    finally:
+        if notifier is not None:
+            await asyncio.to_thread(notifier.stop)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Génération Entrepreneurs backend",
         version="1.0.0",
         description="Agencies, programmes, eligibility, availability and booking for ANAPEC's "
@@ -39,8 +65,10 @@ def create_app() -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (services, agencies, availability, appointments, citizens, handoffs, auth, programs, eligibility):
+    for module in (services, agencies, availability, appointments, citizens, handoffs, auth, programs, eligibility,
+                   staff, stats, events):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.mount("/staff", staff.pages(), name="staff-pages")
     return app
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
-
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.models import Base

@@ -42,7 +42,7 @@ class Alignment:
     def to_normalized(self, start: int, end: int) -> tuple[int, int] | None:
         """The span of the normalised text covering an original span, or None if it vanished
         (only symbols, or only spaces, were in it)."""
-        inside = [i for i, (s, e) in enumerate(zip(self.starts, self.ends)) if s < end and e > start]
+        inside = [i for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True)) if s < end and e > start]
         while inside and self.normalized[inside[0]] == " ":
             inside.pop(0)
         while inside and self.normalized[inside[-1]] == " ":
@@ -139,7 +139,7 @@ def _replay(text: str) -> list[_Char]:
         current = _text(chars)
     folded = current.casefold()
     if len(folded) == len(current):
-        chars = [(f, s, e) for f, (_, s, e) in zip(folded, chars)]
+        chars = [(f, s, e) for f, (_, s, e) in zip(folded, chars, strict=True)]
     else:
         chars = _per_char(chars, str.casefold)
     chars = _regex_sub(chars, _n._REPEATS, keep_group_one=True)
@@ -166,7 +166,7 @@ def _fallback(text: str, normalized: str) -> list[_Char]:
         if s < 0:
             starts[i] = last
         last = starts[i]
-    return [(c, s, min(len(text), s + 1)) for c, s in zip(normalized, starts)]
+    return [(c, s, min(len(text), s + 1)) for c, s in zip(normalized, starts, strict=True)]
 
 
 def align(text: str) -> Alignment:

@@ -18,6 +18,7 @@ from ge_text.normalize import normalize
 _ARABIC_PREFIXES = ("وفال", "وبال", "فال", "بال", "وال", "لل", "وف", "وب", "ول", "ف", "ب", "ل", "و", "ك")
 _LATIN_PREFIXES = ("fel", "fil", "fl", "bl", "el", "al", "f", "b", "l", "d")
 _MIN_STEM = 3
+_LATIN_VOWELS = frozenset("aeiouy")
 _MAX_NGRAM = 4
 _WORD = re.compile(r"[^\s'?!,;]+")
 
@@ -57,7 +58,13 @@ def _stem_variants(token: str) -> tuple[str, ...]:
     else:
         for prefix in _LATIN_PREFIXES:
             if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
-                out.append(token[len(prefix) :].lstrip("'"))
+                rest = token[len(prefix) :].lstrip("'")
+                out.append(rest)
+                # The article assimilated to a sun letter: "f ttanja", "fttanja", "ddar lbida".
+                if len(rest) > _MIN_STEM and rest[0] == rest[1] and rest[0] not in _LATIN_VOWELS:
+                    out.append(rest[1:])
+        if len(token) > _MIN_STEM and token[0] == token[1] and token[0] not in _LATIN_VOWELS:
+            out.append(token[1:])
     return tuple(dict.fromkeys(out))
 
 

@@ -14,7 +14,7 @@ def detect_script(text: str) -> Script:
         if "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f" or "\ufb50" <= char <= "\ufeff":
             if char.isalpha():
                 arabic += 1
-        elif char.isalpha() and char.isascii() or "\u00c0" <= char <= "\u024f":
+        elif (char.isalpha() and char.isascii()) or "\u00c0" <= char <= "\u024f":
             latin += 1
     total = arabic + latin
     if total == 0:

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, text
-from sqlalchemy.orm import Session, sessionmaker
-
 from app.core.config import get_settings
 from app.core.db import get_session, make_engine
 from app.main import create_app
 from app.models import Appointment, Base, Citizen, Handoff, IdempotencyRecord, OutboxMessage, StaffSession, StaffUser
 from app.services.seed import seed_all
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.orm import Session, sessionmaker
 
 # Tables that tests write to; reference tables (agencies, services, programmes) stay seeded.
 MUTABLE = (OutboxMessage, IdempotencyRecord, Handoff, StaffSession, Appointment, Citizen, StaffUser)

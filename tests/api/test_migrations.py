@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
-
 from app.models import Base
+from sqlalchemy import Engine
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -96,8 +96,8 @@ class Stack:
     def start(self) -> Stack:
         for service in ("backend", "actions", "rasa", "web"):
             self._spawn(service, ["bash", str(ROOT / "scripts" / "serve.sh"), service], ROOT)
-        self._wait(f"{self.backend_url}/health", 60, "backend")
-        self._wait(f"http://127.0.0.1:{self.actions_port}/health", 60, "action server")
+        self._wait(f"{self.backend_url}/health", 180, "backend")
+        self._wait(f"http://127.0.0.1:{self.actions_port}/health", 120, "action server")
         self._wait(f"{self.rasa_url}/status", 240, "Rasa")
         self._wait(self.web_url, 30, "web page")
         return self

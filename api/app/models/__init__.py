@@ -5,6 +5,7 @@ from app.models.agency import Agency
 from app.models.appointment import Appointment, IdempotencyRecord
 from app.models.catalogue import Program, Service
 from app.models.citizen import Citizen
+from app.models.event import CalendarFeed, Event
 from app.models.handoff import Handoff
 from app.models.notification import OutboxMessage
 from app.models.staff import StaffSession, StaffUser
@@ -13,7 +14,9 @@ __all__ = [
     "Agency",
     "Appointment",
     "Base",
+    "CalendarFeed",
     "Citizen",
+    "Event",
     "Handoff",
     "IdempotencyRecord",
     "OutboxMessage",

@@ -21,6 +21,7 @@ from app.core.security import Caller, can_see_agency, scope_to_agency
 from app.models import Agency, Appointment, Citizen, IdempotencyRecord, Service
 from app.models.appointment import ACTIVE_STATUSES, SeatHold
 from app.schemas.appointments import AppointmentCreate, AppointmentOut
+from app.services import notifications
 from app.services.availability import (
     Candidate,
     as_utc,
@@ -142,6 +143,7 @@ def _try_booking(session: Session, *, payload: AppointmentCreate, agency: Agency
     session.add(appointment)
     session.flush()
     _hold(session, appointment, candidate)
+    notifications.queue_booking_messages(session, appointment=appointment, now=now)
     body = to_out(session, appointment).model_dump(mode="json")
     session.add(IdempotencyRecord(key=idempotency_key, request_hash=request_hash, status_code=201, response=body,
                                   reference=appointment.reference, created_at=now))
@@ -239,6 +241,7 @@ def cancel(*, session: Session, reference: str, caller: Caller, phone: str | Non
     _ensure_changeable(appointment, now=now, verb="cancelled")
     _claim(session, appointment, new_status="cancelled", now=now, cancelled_at=now)
     session.execute(delete(SeatHold).where(SeatHold.appointment_id == appointment.id))
+    notifications.queue_cancellation(session, appointment=appointment, now=now)
     session.commit()
     session.refresh(appointment)
     return to_out(session, appointment)
@@ -285,8 +288,40 @@ def reschedule(*, session: Session, reference: str, starts_at: datetime, caller:
             session.add(moved)
             session.flush()
             _hold(session, moved, candidate)
+            notifications.queue_reschedule_messages(session, old_appointment_id=snapshot["id"], appointment=moved,
+                                                    now=now)
             session.commit()
             return to_out(session, moved)
         except IntegrityError:
             session.rollback()
     raise _conflict("the new slot is full: the appointment was not moved")
+
+
+ATTENDANCE = ("attended", "no_show")
+
+
+def mark_attendance(*, session: Session, reference: str, caller: Caller, status_: str,
+                    now: datetime) -> AppointmentOut:
+    """Staff record whether the person came (attended / no_show), from the appointment's day on.
+    A wrong mark can be corrected (attended ↔ no_show); the seat stays held either way."""
+    if status_ not in ATTENDANCE:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"status must be one of {', '.join(ATTENDANCE)}")
+    now = as_utc(now)
+    appointment = _find(session, reference=reference, caller=caller)
+    if appointment.status not in ("booked", *ATTENDANCE):
+        raise _conflict(f"appointment {appointment.reference} is {appointment.status}: attendance cannot be recorded")
+    zone = local_zone()
+    if stored_utc(appointment.starts_at).astimezone(zone).date() > now.astimezone(zone).date():
+        raise _conflict(f"appointment {appointment.reference} is on a later day: attendance is recorded on the day")
+    if appointment.status == status_:
+        return to_out(session, appointment)
+    result = session.execute(
+        update(Appointment).where(Appointment.id == appointment.id, Appointment.status == appointment.status)
+        .values(status=status_, updated_at=now).execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        session.rollback()
+        raise _conflict(f"appointment {appointment.reference} was changed meanwhile: read it again")
+    session.commit()
+    session.refresh(appointment)
+    return to_out(session, appointment)

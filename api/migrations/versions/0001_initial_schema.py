@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:55:37.265777
+Create Date: 2026-11-28 04:24:37.696583
 
 """
 
@@ -68,6 +68,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("citizen", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_citizen_phone"), ["phone"], unique=True)
+
+    op.create_table(
+        "event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=True),
+        sa.Column("language", sa.String(length=10), nullable=True),
+        sa.Column("region_id", sa.String(length=64), nullable=True),
+        sa.Column("province_id", sa.String(length=64), nullable=True),
+        sa.Column("agency_id", sa.String(length=64), nullable=True),
+        sa.Column("segment", sa.String(length=40), nullable=True),
+        sa.Column("program_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.create_index("ix_event_kind_occurred_at", ["kind", "occurred_at"], unique=False)
 
     op.create_table(
         "idempotency_record",
@@ -179,6 +196,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_user_email"), ["email"], unique=True)
 
     op.create_table(
+        "calendar_feed",
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("staff_id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    op.create_table(
         "handoff",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("citizen_id", sa.Integer(), nullable=True),
@@ -220,6 +247,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("claim_token", sa.String(length=32), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("provider_sid", sa.String(length=64), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["appointment_id"], ["appointment.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -283,6 +314,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_handoff_agency_id"))
 
     op.drop_table("handoff")
+    op.drop_table("calendar_feed")
     with op.batch_alter_table("staff_user", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_user_email"))
         batch_op.drop_index(batch_op.f("ix_staff_user_agency_id"))
@@ -312,6 +344,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_idempotency_record_reference"))
 
     op.drop_table("idempotency_record")
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_index("ix_event_kind_occurred_at")
+
+    op.drop_table("event")
     with op.batch_alter_table("citizen", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_citizen_phone"))
 

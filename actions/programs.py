@@ -1,0 +1,175 @@
+"""Programme information and documents, from the backend's catalogue (GET /programs, /programs/{id}).
+
+Every benefit is shown with the date of its figure, every programme with its status (a closed one
+is said closed), and answers end with the next step (eligibility, appointment, documents).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ge_text import Gazetteer
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendRejected, BackendUnavailable, Program, ProgramSummary, get_client
+from actions.handoff import report
+from actions.language import language_of, localized_custom
+
+BUTTON_TITLE_MAX = 24
+_SHORT = re.compile(r"\s+[(–—:-]|\s*[(–—:]")
+
+
+def fit(title: str, limit: int = BUTTON_TITLE_MAX) -> str:
+    """A title cut to `limit` characters (WhatsApp rows), on a whole word when one fits."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut).rstrip(" :,-–") + "…"
+
+
+def short_name(name: str) -> str:
+    """A button-sized name: "Intelaka (Programme intégré…)" → "Intelaka", cut at 24 characters."""
+    return fit(_SHORT.split(name, maxsplit=1)[0].strip() or name)
+
+
+def dated(as_of: str | None, labels: dict[str, str]) -> str:
+    """"2023-06" → "infos au 06/2023"; "2018-2022" stays; None → "date à confirmer"."""
+    if not as_of:
+        return labels.get("as_of_unknown", "")
+    match = re.fullmatch(r"(\d{4})-(\d{2})", as_of)
+    return labels.get("as_of", "{date}").format(date=f"{match.group(2)}/{match.group(1)}" if match else as_of)
+
+
+def resolve_program(value: Any, programs: list[ProgramSummary]) -> str | None:
+    """The catalogue id a `program` entity means: its canonical value, or a name said otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    ids = {p.id for p in programs}
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if key in ids:
+        return key
+    aliases = [(p.id.replace("_", " "), p.id) for p in programs]
+    aliases += [(p.name, p.id) for p in programs] + [(short_name(p.name), p.id) for p in programs]
+    return Gazetteer(aliases).lookup(value)
+
+
+def program_entity(tracker: Tracker) -> str | None:
+    value = next(tracker.get_latest_entity_values("program"), None)
+    return str(value) if value else None
+
+
+def _labels(domain: DomainDict, lang: str) -> dict[str, str]:
+    return localized_custom(domain, "utter_program_labels", lang).get("labels", {})
+
+
+def format_program(program: Program, labels: dict[str, str]) -> str:
+    """The programme's details: name, status (closed said so), summary, benefits with their dates,
+    where to go."""
+    lines: list[str] = [f"{program.name} — {program.status_label}", program.summary]
+    if program.status == "closed":
+        lines.append("⛔ " + labels.get("closed", ""))
+    elif program.status_note:
+        lines.append("⚠️ " + program.status_note)
+    if program.benefits:
+        lines.append(labels.get("benefits", ""))
+        lines += [f"• {b.text} ({dated(b.as_of, labels)})" for b in program.benefits]
+    if program.obligations:
+        lines.append(labels.get("obligations", ""))
+        lines += [f"• {b.text} ({dated(b.as_of, labels)})" for b in program.obligations]
+    if program.where:
+        lines.append(f"{labels.get('where', '')} {program.where}")
+    lines.append(f"({dated(program.as_of, labels)})")
+    return "\n".join(line for line in lines if line.strip())
+
+
+def program_buttons(program: Program, labels: dict[str, str]) -> list[dict[str, str]]:
+    if program.status == "closed":
+        return [{"title": labels.get("others", "…"), "payload": "/ask_program_info"},
+                {"title": labels.get("book", "…"), "payload": "/book_appointment"}]
+    return [
+        {"title": labels.get("check", "…"), "payload": f'/check_eligibility{{"program":"{program.id}"}}'},
+        {"title": labels.get("book", "…"), "payload": f'/book_appointment{{"program":"{program.id}"}}'},
+        {"title": labels.get("documents", "…"), "payload": f'/ask_documents{{"program":"{program.id}"}}'},
+    ]
+
+
+async def list_programs(
+    dispatcher: CollectingDispatcher, programs: list[ProgramSummary], labels: dict[str, str]
+) -> None:
+    """Every programme with its status, and a button for each."""
+    lines = []
+    for p in programs:
+        mark = "⛔ " if p.status == "closed" else ""
+        lines.append(f"• {mark}{p.name} — {p.status_label}")
+    buttons = [{"title": short_name(p.name), "payload": f'/ask_program_info{{"program":"{p.id}"}}'} for p in programs]
+    dispatcher.utter_message(response="utter_programs_list", programs="\n".join(lines), buttons=buttons)
+
+
+class ActionProgramInfo(Action):
+    """The named programme's details, or the list of programmes to choose from."""
+
+    def name(self) -> str:
+        return "action_program_info"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = language_of(tracker)
+        labels = _labels(domain, lang)
+        try:
+            programs = await get_client().programs(lang=lang)
+            program_id = resolve_program(program_entity(tracker), programs)
+            if program_id is None:
+                await list_programs(dispatcher, programs, labels)
+                return []
+            program = await get_client().program(program_id, lang=lang)
+        except BackendUnavailable:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        except BackendRejected:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        dispatcher.utter_message(
+            response="utter_program_info", details=format_program(program, labels),
+            buttons=program_buttons(program, labels),
+        )
+        await report(tracker, "programme_viewed", program=program.id)
+        return [SlotSet("program", program.id)]
+
+
+class ActionDocuments(Action):
+    """Documents to bring: the programme's own list when one is named (or was just discussed),
+    else the generic list, always "to be confirmed at your agency"."""
+
+    def name(self) -> str:
+        return "action_documents"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = language_of(tracker)
+        named = program_entity(tracker) or tracker.get_slot("program")
+        if not named:
+            dispatcher.utter_message(response="utter_documents_generic")
+            return []
+        try:
+            programs = await get_client().programs(lang=lang)
+            program_id = resolve_program(named, programs)
+            program = await get_client().program(program_id, lang=lang) if program_id else None
+        except BackendUnavailable:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        except BackendRejected:
+            program = None
+        if program is None or not program.documents:
+            dispatcher.utter_message(response="utter_documents_generic")
+            return []
+        dispatcher.utter_message(
+            response="utter_program_documents", name=program.name,
+            documents="\n".join(f"• {d}" for d in program.documents),
+        )
+        return [SlotSet("program", program.id)]

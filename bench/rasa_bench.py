@@ -1,0 +1,254 @@
+"""Our NLU pipeline against Rasa's defaults: training time, accuracy, and one server's throughput.
+
+    PYTHONPATH=. .venv-bot/bin/python bench/rasa_bench.py            # both configs (~30 min)
+    PYTHONPATH=. .venv-bot/bin/python bench/rasa_bench.py --only ours
+
+For each config, in the same run and on the same data (bot/domain, data/nlu, data/stories,
+data/rules):
+
+1. `rasa train` (wall time);
+2. accuracy on the held-out set (bench/nlu_eval.py: intent accuracy, macro-F1, out_of_scope
+   recall per variety);
+3. one `rasa run` server with the REST channel only (in-memory tracker store, no action server),
+   started on its own port and stopped afterwards, loaded by 1 and then 10 concurrent users, each
+   playing short conversations (greet, bot challenge, thanks, goodbye: answered by rules and
+   responses alone) for a fixed time; messages per second and p50/p95 latency of
+   POST /webhooks/rest/webhook.
+
+"default" is a config with no pipeline and no policies: Rasa 3.6 fills in its defaults (DIET,
+ResponseSelector, TED and UnexpecTED policies...). It trains slowly: run this in the background.
+Training and servers use one thread each (OMP/TF), the load generator runs in this process.
+Results: printed table, and bench/results/rasa_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import itertools
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+RASA = str(Path(sys.executable).with_name("rasa"))
+
+# Short conversations in the four varieties; every turn is answered by a rule and responses.
+CONVERSATIONS = [
+    ["bonjour", "vous êtes un robot ?", "merci beaucoup", "au revoir"],
+    ["السلام عليكم", "هل أنت روبوت؟", "شكرا جزيلا", "مع السلامة"],
+    ["السلام", "واش نتا روبو؟", "شكرا بزاف", "بسلامة"],
+    ["salam", "wach nta robot?", "chokran bzaf", "bslama"],
+]
+
+
+def _load_nlu_eval() -> Any:
+    spec = importlib.util.spec_from_file_location("nlu_eval", ROOT / "bench" / "nlu_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def default_config(path: Path, epochs: int = 100) -> Path:
+    """Rasa's defaults: our config without its pipeline and policies. With fewer epochs, Rasa
+    3.6's default pipeline and policies written out with that many epochs: the same components
+    and so the same cost per message, trained in minutes instead of hours."""
+    ours = yaml.safe_load((ROOT / "bot" / "config.yml").read_text())
+    config: dict[str, Any] = {k: ours[k] for k in ("recipe", "language", "assistant_id") if k in ours}
+    if epochs != 100:
+        import rasa
+
+        defaults = yaml.safe_load((Path(rasa.__file__).parent / "engine/recipes/config_files/default_config.yml")
+                                  .read_text())
+        for part in ("pipeline", "policies"):
+            config[part] = [{**c, "epochs": epochs} if "epochs" in c else c for c in defaults[part]]
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class Server:
+    """One `rasa run` with the REST channel, in its own process group."""
+
+    def __init__(self, model: Path, port: int, workdir: Path) -> None:
+        self.model, self.port, self.workdir = model, port, workdir
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        credentials = self.workdir / "credentials.yml"
+        credentials.write_text("rest:\n")
+        env = _load_nlu_eval().quiet_env()
+        env["LOG_LEVEL"] = "WARNING"
+        log = (self.workdir / f"server-{self.port}.log").open("wb")
+        self.process = subprocess.Popen(
+            [RASA, "run", "--model", str(self.model), "--port", str(self.port), "--credentials", str(credentials),
+             "--log-file", str(self.workdir / f"rasa-{self.port}.log")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 600.0) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"rasa run exited early, see {self.workdir}/server-{self.port}.log")
+            try:
+                # The model is loaded once the webhook answers a message (a JSON list, maybe empty).
+                reply = httpx.post(f"{self.url}/webhooks/rest/webhook", json={"sender": "ready", "message": "salam"},
+                                   timeout=10)
+                if reply.status_code == 200 and isinstance(reply.json(), list):
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"rasa run on port {self.port} not ready within {timeout:.0f}s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any]:
+    """`users` concurrent users, each playing conversations back to back for `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    empty = 0
+    counter = itertools.count()
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+
+    async def user(client: httpx.AsyncClient, index: int) -> None:
+        nonlocal errors, empty
+        while time.perf_counter() < deadline:
+            conversation = CONVERSATIONS[next(counter) % len(CONVERSATIONS)]
+            sender = f"{tag}-{index}-{next(counter)}"
+            for text in conversation:
+                started = time.perf_counter()
+                try:
+                    reply = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+                    reply.raise_for_status()
+                    if not reply.json():
+                        empty += 1
+                except (httpx.HTTPError, ValueError):
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(user(client, i) for i in range(users)))
+        elapsed = time.perf_counter() - started
+    return {
+        "users": users,
+        "messages": len(latencies),
+        "errors": errors,
+        "empty_replies": empty,
+        "seconds": elapsed,
+        "messages_per_second": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+        "p95_ms": 1000 * _percentile(latencies, 0.95) if latencies else None,
+    }
+
+
+def bench_config(name: str, config: Path, workdir: Path, port: int, seconds: float, nlu_eval: Any,
+                 *, evaluate: bool = True, epochs: int | None = None) -> dict[str, Any]:
+    print(f"[{name}] training ...", flush=True)
+    model, train_seconds = nlu_eval.train_model(config, workdir / name, name=name)
+    result: dict[str, Any] = {"config": name, "train_seconds": train_seconds, "model": str(model), "epochs": epochs,
+                              "accuracy": None}
+    if evaluate:
+        print(f"[{name}] trained in {train_seconds:.0f}s; evaluating on the held-out set ...", flush=True)
+        accuracy = nlu_eval.evaluate(model)
+        result["accuracy"] = {v: {k: f[k] for k in ("intent_accuracy", "intent_macro_f1", "oos_recall")}
+                              for v, f in accuracy["varieties"].items()}
+    else:
+        print(f"[{name}] trained in {train_seconds:.0f}s with {epochs} epochs: accuracy not comparable, skipped",
+              flush=True)
+    print(f"[{name}] serving on port {port} ...", flush=True)
+    with Server(model, port, workdir):
+        # Warm-up: one conversation per variety, not measured.
+        asyncio.run(_load(f"http://127.0.0.1:{port}", 1, 2.0, f"{name}-warm"))
+        for users in (1, 10):
+            result[f"load_{users}"] = asyncio.run(_load(f"http://127.0.0.1:{port}", users, seconds, f"{name}-{users}"))
+            load = result[f"load_{users}"]
+            print(f"[{name}] {users:>2} users: {load['messages_per_second']:.1f} msg/s, p50 {load['p50_ms']:.1f} ms, "
+                  f"p95 {load['p95_ms']:.1f} ms, {load['errors']} errors", flush=True)
+    return result
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    varieties = ("fr", "ar", "ary", "ary_latn")
+    print()
+    print("config    train   intent accuracy % (fr/ar/ary/ary_latn)   macro-F1 %                  "
+          "OOS recall %                  1 user: msg/s p50 p95 ms     10 users: msg/s p50 p95 ms")
+    for r in results:
+        if r["accuracy"]:
+            acc = "/".join(f"{100 * r['accuracy'][v]['intent_accuracy']:.1f}" for v in varieties)
+            f1 = "/".join(f"{100 * r['accuracy'][v]['intent_macro_f1']:.1f}" for v in varieties)
+            oos = "/".join(f"{100 * (r['accuracy'][v]['oos_recall'] or 0):.1f}" for v in varieties)
+        else:
+            acc = f1 = oos = f"(not measured: {r['epochs']} epochs)"
+        one, ten = r["load_1"], r["load_10"]
+        print(f"{r['config']:<9} {r['train_seconds']:>5.0f}s  {acc:<38} {f1:<27} {oos:<29} "
+              f"{one['messages_per_second']:>6.1f} {one['p50_ms']:>5.1f} {one['p95_ms']:>6.1f}      "
+              f"{ten['messages_per_second']:>6.1f} {ten['p50_ms']:>6.1f} {ten['p95_ms']:>6.1f}")
+    if len(results) == 2:
+        ours, default = results
+        ratio = ours["load_10"]["messages_per_second"] / default["load_10"]["messages_per_second"]
+        print(f"throughput at 10 users: ours / default = {ratio:.1f}x; p95 ours {ours['load_10']['p95_ms']:.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=("ours", "default"))
+    parser.add_argument("--seconds", type=float, default=30.0, help="load duration per concurrency level")
+    parser.add_argument("--port", type=int, default=15281, help="first of the ports used (one per config)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "rasa_bench.json")
+    parser.add_argument("--default-epochs", type=int, default=100,
+                        help="epochs of the default's neural components; under 100 its accuracy is not measured")
+    args = parser.parse_args()
+    nlu_eval = _load_nlu_eval()
+    configs = [("ours", ROOT / "bot" / "config.yml"), ("default", None)]
+    if args.only:
+        configs = [c for c in configs if c[0] == args.only]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rasa-bench-") as tmp:
+        workdir = Path(tmp)
+        for offset, (name, config) in enumerate(configs):
+            path = config or default_config(workdir / "default-config.yml", args.default_epochs)
+            reduced = name == "default" and args.default_epochs != 100
+            results.append(bench_config(name, path, workdir, args.port + offset, args.seconds, nlu_eval,
+                                        evaluate=not reduced, epochs=args.default_epochs if reduced else None))
+    print_table(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"figures written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

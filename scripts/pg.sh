@@ -3,7 +3,13 @@
 # on its last line; `scripts/pg.sh stop` ends it. Data lives in .run/pg (throwaway).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="$root/.run/pg"
+# As root the server runs as the postgres user, who may not be allowed into the checkout (e.g. a
+# clone under /root): keep the throwaway cluster under /tmp then, one per checkout.
+if [[ $(id -u) -eq 0 ]]; then
+  dir="/tmp/ge-pgtest-$(printf '%s' "$root" | sha256sum | cut -c1-12)"
+else
+  dir="$root/.run/pg"
+fi
 port="${PGTEST_PORT:-55432}"
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [[ -z "$bindir" ]]; then

@@ -30,8 +30,14 @@ load_env() {
 # Rasa 3.6 needs Python 3.10 exactly: python3.10 on PATH, or pyenv's 3.10.x.
 find_python310() {
   local candidate
+  # A pyenv shim is on PATH even when 3.10 is not the active version, and then fails when
+  # run: so a candidate counts only if it really starts and is 3.10.
   for candidate in "${PYTHON310:-}" python3.10; do
-    [[ -n "$candidate" ]] && command -v "$candidate" >/dev/null 2>&1 && { command -v "$candidate"; return; }
+    [[ -z "$candidate" ]] && continue
+    if command -v "$candidate" >/dev/null 2>&1 \
+      && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$candidate"; return
+    fi
   done
   if command -v pyenv >/dev/null 2>&1; then
     local version

@@ -9,11 +9,12 @@ data/rules):
 1. `rasa train` (wall time);
 2. accuracy on the held-out set (bench/nlu_eval.py: intent accuracy, macro-F1, out_of_scope
    recall per variety);
-3. one `rasa run` server with the REST channel only (in-memory tracker store, no action server),
-   started on its own port and stopped afterwards, loaded by 1 and then 10 concurrent users, each
-   playing short conversations (greet, bot challenge, thanks, goodbye: answered by rules and
-   responses alone) for a fixed time; messages per second and p50/p95 latency of
-   POST /webhooks/rest/webhook.
+3. one Rasa server as `make run` starts it (scripts/serve.sh: bot/launcher.py, in-memory tracker
+   store), with the action server and the backend beside it (each conversation's
+   action_session_start runs there), on free ports and stopped afterwards; loaded by 1 and then
+   10 concurrent users, each playing short conversations (greet, bot challenge, thanks, goodbye)
+   for a fixed time; messages per second and p50/p95 latency of POST /webhooks/rest/webhook.
+   Every message must get an answer: errors or unanswered messages stop the bench.
 
 "default" is a config with no pipeline and no policies: Rasa 3.6 fills in its defaults (DIET,
 ResponseSelector, TED and UnexpecTED policies...). It trains slowly: run this in the background.
@@ -28,10 +29,7 @@ import asyncio
 import importlib.util
 import itertools
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -84,53 +82,17 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-class Server:
-    """One `rasa run` with the REST channel, in its own process group."""
+def _stack(model: Path, workdir: Path, name: str) -> Any:
+    """Backend, action server and Rasa serving `model`, as tests/e2e/stack.py runs them for the
+    end-to-end tests (scripts/serve.sh; SQLite backend, in-memory tracker store)."""
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    from stack import Stack
 
-    def __init__(self, model: Path, port: int, workdir: Path) -> None:
-        self.model, self.port, self.workdir = model, port, workdir
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        credentials = self.workdir / "credentials.yml"
-        credentials.write_text("rest:\n")
-        env = _load_nlu_eval().quiet_env()
-        env["LOG_LEVEL"] = "WARNING"
-        log = (self.workdir / f"server-{self.port}.log").open("wb")
-        self.process = subprocess.Popen(
-            [RASA, "run", "--model", str(self.model), "--port", str(self.port), "--credentials", str(credentials),
-             "--log-file", str(self.workdir / f"rasa-{self.port}.log")],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self, timeout: float = 600.0) -> None:
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"rasa run exited early, see {self.workdir}/server-{self.port}.log")
-            try:
-                # The model is loaded once the webhook answers a message (a JSON list, maybe empty).
-                reply = httpx.post(f"{self.url}/webhooks/rest/webhook", json={"sender": "ready", "message": "salam"},
-                                   timeout=10)
-                if reply.status_code == 200 and isinstance(reply.json(), list):
-                    return
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"rasa run on port {self.port} not ready within {timeout:.0f}s")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+    # One thread per library, as for training (nlu_eval.quiet_env); otherwise as deployed.
+    env = {"RASA_MODEL": str(model),
+           **{k: v for k, v in _load_nlu_eval().quiet_env().items() if k.endswith(("THREADS", "_LOG_LEVEL"))}}
+    return Stack(database_url=f"sqlite:///{workdir / f'{name}.db'}", extra_env=env,
+                 services=("backend", "actions", "rasa"), logs=workdir / f"{name}-logs")
 
 
 async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any]:
@@ -175,7 +137,7 @@ async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any
     }
 
 
-def bench_config(name: str, config: Path, workdir: Path, port: int, seconds: float, nlu_eval: Any,
+def bench_config(name: str, config: Path, workdir: Path, seconds: float, nlu_eval: Any,
                  *, evaluate: bool = True, epochs: int | None = None) -> dict[str, Any]:
     print(f"[{name}] training ...", flush=True)
     model, train_seconds = nlu_eval.train_model(config, workdir / name, name=name)
@@ -189,15 +151,22 @@ def bench_config(name: str, config: Path, workdir: Path, port: int, seconds: flo
     else:
         print(f"[{name}] trained in {train_seconds:.0f}s with {epochs} epochs: accuracy not comparable, skipped",
               flush=True)
-    print(f"[{name}] serving on port {port} ...", flush=True)
-    with Server(model, port, workdir):
+    stack = _stack(model, workdir, name).start()
+    print(f"[{name}] serving at {stack.rasa_url} ...", flush=True)
+    try:
         # Warm-up: one conversation per variety, not measured.
-        asyncio.run(_load(f"http://127.0.0.1:{port}", 1, 2.0, f"{name}-warm"))
+        asyncio.run(_load(stack.rasa_url, 1, 2.0, f"{name}-warm"))
         for users in (1, 10):
-            result[f"load_{users}"] = asyncio.run(_load(f"http://127.0.0.1:{port}", users, seconds, f"{name}-{users}"))
-            load = result[f"load_{users}"]
+            result[f"load_{users}"] = load = asyncio.run(_load(stack.rasa_url, users, seconds, f"{name}-{users}"))
             print(f"[{name}] {users:>2} users: {load['messages_per_second']:.1f} msg/s, p50 {load['p50_ms']:.1f} ms, "
-                  f"p95 {load['p95_ms']:.1f} ms, {load['errors']} errors", flush=True)
+                  f"p95 {load['p95_ms']:.1f} ms, {load['errors']} errors, {load['empty_replies']} unanswered",
+                  flush=True)
+            # A message the bot did not answer (an action that failed) is not a measurement.
+            if load["errors"] or load["empty_replies"]:
+                raise SystemExit(f"[{name}] {load['errors']} errors and {load['empty_replies']} unanswered messages: "
+                                 f"see the logs in {workdir / (name + '-logs')}")
+    finally:
+        stack.stop()
     return result
 
 
@@ -227,7 +196,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("ours", "default"))
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration per concurrency level")
-    parser.add_argument("--port", type=int, default=15281, help="first of the ports used (one per config)")
     parser.add_argument("--out", type=Path, default=RESULTS / "rasa_bench.json")
     parser.add_argument("--default-epochs", type=int, default=100,
                         help="epochs of the default's neural components; under 100 its accuracy is not measured")
@@ -239,10 +207,10 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="rasa-bench-") as tmp:
         workdir = Path(tmp)
-        for offset, (name, config) in enumerate(configs):
+        for name, config in configs:
             path = config or default_config(workdir / "default-config.yml", args.default_epochs)
             reduced = name == "default" and args.default_epochs != 100
-            results.append(bench_config(name, path, workdir, args.port + offset, args.seconds, nlu_eval,
+            results.append(bench_config(name, path, workdir, args.seconds, nlu_eval,
                                         evaluate=not reduced, epochs=args.default_epochs if reduced else None))
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)

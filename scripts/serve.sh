@@ -28,7 +28,8 @@ case "${1:-}" in
     # The HTTP API (conversation control, model replacement) only with a token, or on loopback.
     if [[ -n "${RASA_TOKEN:-}" ]]; then args+=(--enable-api --auth-token "$RASA_TOKEN")
     elif [[ "$host" == 127.0.0.1 ]]; then args+=(--enable-api); fi
-    exec "$BOT_VENV/bin/rasa" "${args[@]}"
+    # bot.launcher: the rasa command with a fix to Rasa 3.6 (see the module).
+    exec "$BOT_VENV/bin/python" -m bot.launcher "${args[@]}"
     ;;
   web)
     exec "$API_VENV/bin/python" -m http.server "$WEB_PORT" --bind "$host" --directory web

@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 load_env
-hash=$(content_hash bot/config.yml bot/domain bot/components common/ge_text data/nlu data/stories data/rules data/reference/places.yaml data/reference/program_aliases.yaml data/reference/programmes.yaml)
+hash=$(content_hash bot/config.yml bot/domain bot/components bot/policies.py common/ge_text data/nlu data/stories data/rules data/reference/places.yaml data/reference/program_aliases.yaml data/reference/programmes.yaml)
 model="$MODELS_DIR/ge-$hash.tar.gz"
 if [[ -f "$model" ]]; then
   say "model up to date: $(realpath --relative-to="$ROOT" "$model")"

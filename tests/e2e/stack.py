@@ -41,6 +41,8 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     web_port: int = field(default_factory=free_port)
     service_token: str = "e2e-service-token"
+    services: tuple[str, ...] = ("backend", "actions", "rasa", "web")
+    logs: Path = ARTIFACTS
     _procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -75,8 +77,8 @@ class Stack:
         return env
 
     def _spawn(self, name: str, args: list[str], cwd: Path) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        log = open(ARTIFACTS / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
         self._procs.append(subprocess.Popen(args, cwd=cwd, env=self._env(), stdout=log, stderr=subprocess.STDOUT))
 
     def _wait(self, url: str, timeout: float, name: str) -> None:
@@ -84,22 +86,26 @@ class Stack:
         while time.monotonic() < deadline:
             for proc in self._procs:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{name}: a service exited with {proc.returncode}; see {ARTIFACTS}")
+                    raise RuntimeError(f"{name}: a service exited with {proc.returncode}; see {self.logs}")
             try:
                 if httpx.get(url, timeout=2).status_code < 500:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.25)
-        raise RuntimeError(f"{name} was not ready at {url} after {timeout}s; see {ARTIFACTS}")
+        raise RuntimeError(f"{name} was not ready at {url} after {timeout}s; see {self.logs}")
 
     def start(self) -> Stack:
-        for service in ("backend", "actions", "rasa", "web"):
+        for service in self.services:
             self._spawn(service, ["bash", str(ROOT / "scripts" / "serve.sh"), service], ROOT)
-        self._wait(f"{self.backend_url}/health", 180, "backend")
-        self._wait(f"http://127.0.0.1:{self.actions_port}/health", 120, "action server")
-        self._wait(f"{self.rasa_url}/status", 240, "Rasa")
-        self._wait(self.web_url, 30, "web page")
+        ready = {
+            "backend": (f"{self.backend_url}/health", 180, "backend"),
+            "actions": (f"http://127.0.0.1:{self.actions_port}/health", 120, "action server"),
+            "rasa": (f"{self.rasa_url}/status", 240, "Rasa"),
+            "web": (self.web_url, 30, "web page"),
+        }
+        for service in self.services:
+            self._wait(*ready[service])
         return self
 
     def stop(self) -> None:

@@ -36,6 +36,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -274,8 +275,14 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         return self._resource
 
     def detect(self, text: str, spans: list[tuple[str, int, int]] | None = None,
-               intent: str | None = None) -> str | None:
-        """fr, ar, ary, ary_latn, or None when the message gives no clue (normalised text)."""
+               intent: str | None = None, current: str | None = None) -> str | None:
+        """fr, ar, ary, ary_latn, or None when the message gives no clue (normalised text).
+
+        `current` is the conversation's language so far: when the classifier hesitates between
+        French and Darija on a Latin-script message, the conversation keeps its language if it is
+        in Latin script too, and otherwise takes the classifier's best guess, since a person who
+        writes in Latin letters must not be answered in Arabic script ("Bonjour" after "السلام").
+        """
         choice = explicit_choice(text, asked=intent == "choose_language")
         if choice:
             return choice
@@ -294,13 +301,16 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         if model is None:
             return PAIRS[script][0]
         words = signal.split()
+        # A hesitation on Latin script still leaves an Arabic-script conversation, except for a
+        # bare answer to a question (a name typed in Latin letters is no change of language).
+        switch = script == "latin" and current in ARABIC_SCRIPT_VARIETIES and intent != "inform"
         if script == "latin" and len(words) <= SHORT_LATIN_WORDS:
             # One or two Latin words ("Salma Benali", "ok merci") rarely tell French from Darija;
             # only words Darija alone uses do.
             if len(set(words) & _ARY_LATN_WORDS) >= 2 and not set(words) & _FR_WORDS:
                 return "ary_latn"
             language, probability = model.predict(signal)
-            return language if probability >= SHORT_LATIN_CONFIDENCE else None
+            return language if probability >= SHORT_LATIN_CONFIDENCE or switch else None
         if script == "latin" and intent == "inform" and len(words) <= BARE_ANSWER_WORDS:
             # A bare answer to a question (a name, a city, "lundi 10h") says who the person is or
             # what they want, not which language they speak: "Salma Benali" is no switch to Darija.
@@ -312,7 +322,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             words = set(signal.split())
             if len(words & _ARY_LATN_WORDS) >= 2 and not words & _FR_WORDS:
                 return "ary_latn"
-            return None
+            return language if switch else None
         return language
 
     @staticmethod
@@ -323,18 +333,23 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             intent = next((r.get(INTENT_NAME_KEY) for r in ranking if r.get(INTENT_NAME_KEY) != "nlu_fallback"), None)
         return intent
 
-    def process(self, messages: list[Message]) -> list[Message]:
+    def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
+        # Rasa's recipe passes the conversation's tracker to a `process` that names it (None when
+        # a message is parsed outside a conversation).
+        current = tracker.get_slot("language") if tracker is not None else None
         for message in messages:
             text = message.get(TEXT)
             if not isinstance(text, str) or not text or is_payload(text):
                 continue
-            language = self.detect(text, message.get(ENTITY_SPANS), self._intent(message))
+            language = self.detect(text, message.get(ENTITY_SPANS), self._intent(message), current)
             if language:
                 entity = {"entity": "language", "value": language, "start": 0, "end": 0,
                           "confidence": 1.0, "extractor": self.__class__.__name__}
                 message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages
 
+
+ARABIC_SCRIPT_VARIETIES = ("ar", "ary")
 
 # Latin-script answers to a form's question this short carry no language (see `detect`).
 BARE_ANSWER_WORDS = 3

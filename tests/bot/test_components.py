@@ -10,6 +10,9 @@ import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.slots import TextSlot
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -245,14 +248,20 @@ def detector(storage: LocalModelStorage) -> LanguageDetector:
     return LanguageDetector.load({}, storage, resource, _context())
 
 
+def _conversation_in(language: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker("t", slots=[TextSlot("language", mappings=[{}])])
+    tracker.update(SlotSet("language", language))
+    return tracker
+
+
 def _language(detector: LanguageDetector, gazetteer: GazetteerEntityExtractor, text: str,
-              intent: str | None = None) -> str | None:
+              intent: str | None = None, current: str | None = None) -> str | None:
     message = _message(text)
     NORMALIZER.process([message])
     gazetteer.process([message])
     if intent:
         message.set("intent", {"name": intent, "confidence": 0.9})
-    detector.process([message])
+    detector.process([message], _conversation_in(current) if current else None)
     languages = [e["value"] for e in message.get("entities", []) if e["entity"] == "language"]
     assert len(languages) <= 1
     return languages[0] if languages else None
@@ -323,6 +332,26 @@ def test_messages_without_language_signal_emit_no_entity(detector: LanguageDetec
 def test_the_classifier_tells_the_varieties_apart(detector: LanguageDetector, gazetteer: GazetteerEntityExtractor,
                                                  text: str, language: str) -> None:
     assert _language(detector, gazetteer, text) == language
+
+
+@pytest.mark.parametrize(("text", "current", "intent", "expected"), [
+    # Latin letters after Arabic script: a Latin-script variety, even when French and Darija
+    # are hard to tell apart...
+    ("Bonjour", "ar", "greet", {"fr", "ary_latn"}),
+    ("merci", "ary", "thank", {"fr", "ary_latn"}),
+    ("salam", "ary", "greet", {"fr", "ary_latn"}),
+    # ... but a Latin-script conversation keeps its language on such a message,
+    ("Bonjour", "ary_latn", "greet", {None}),
+    ("merci", "fr", "thank", {None}),
+    # and neither a name typed in Latin letters nor a message with no language in it moves it.
+    ("Salma Benali", "ar", "inform", {None}),
+    ("ok", "ar", "affirm", {None}),
+    ("2", "ary", "inform", {None}),
+])
+def test_a_hesitation_on_latin_script_leaves_an_arabic_script_conversation(
+        detector: LanguageDetector, gazetteer: GazetteerEntityExtractor, text: str, current: str, intent: str,
+        expected: set[str | None]) -> None:
+    assert _language(detector, gazetteer, text, intent=intent, current=current) in expected
 
 
 def test_an_arabic_script_message_always_gets_an_arabic_variety(detector: LanguageDetector,

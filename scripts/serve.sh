@@ -28,7 +28,7 @@ case "${1:-}" in
     # The HTTP API (conversation control, model replacement) only with a token, or on loopback.
     if [[ -n "${RASA_TOKEN:-}" ]]; then args+=(--enable-api --auth-token "$RASA_TOKEN")
     elif [[ "$host" == 127.0.0.1 ]]; then args+=(--enable-api); fi
-    # bot.launcher: the rasa command with a fix to Rasa 3.6 (see the module).
+    # bot.launcher: the rasa command with speed fixes to Rasa 3.6 (see the module).
     exec "$BOT_VENV/bin/python" -m bot.launcher "${args[@]}"
     ;;
   web)

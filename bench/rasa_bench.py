@@ -29,6 +29,7 @@ import asyncio
 import importlib.util
 import itertools
 import json
+import signal
 import statistics
 import sys
 import tempfile
@@ -200,6 +201,8 @@ def main() -> None:
     parser.add_argument("--default-epochs", type=int, default=100,
                         help="epochs of the default's neural components; under 100 its accuracy is not measured")
     args = parser.parse_args()
+    # Killed with SIGTERM, still stop the services it started (the `finally` of bench_config).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     nlu_eval = _load_nlu_eval()
     configs = [("ours", ROOT / "bot" / "config.yml"), ("default", None)]
     if args.only:

@@ -26,20 +26,20 @@ VARIETIES = ("fr", "ar", "ary", "ary_latn")
 # language, so "Salma Benali" never switches a French conversation to Darija
 # (bot/components/language.py); measured 0.886 (fr), over 0.89 (ary_latn).
 FLOORS: dict[str, dict[str, float]] = {
-    # measured 2026-11-28, 8,300 training examples: 96.7 / 96.8 / 100 / 98.7 / 93.0 / 97.4 / 100 / 100 / 100
+    # measured 2026-11-28, 9,450 training examples: 97.1 / 97.1 / 100 / 98.9 / 87.6 / 97.4 / 100 / 100 / 100
     "fr": {"intent_accuracy": 0.96, "intent_macro_f1": 0.96, "oos_recall": 0.98, "language_accuracy": 0.98,
            "language_coverage": 0.87, "city_precision": 0.97, "city_recall": 0.99, "program_precision": 0.99,
            "program_recall": 0.99},
-    # measured: 95.0 / 95.1 / 100 / 97.1 / 98.0 / 100 / 100 / 97.8 / 97.8
+    # measured: 94.8 / 95.0 / 100 / 97.1 / 98.0 / 100 / 100 / 97.8 / 97.8 (under the 0.95 goal)
     "ar": {"intent_accuracy": 0.945, "intent_macro_f1": 0.945, "oos_recall": 0.98, "language_accuracy": 0.96,
            "language_coverage": 0.97, "city_precision": 0.99, "city_recall": 0.99, "program_precision": 0.97,
            "program_recall": 0.97},
-    # measured: 95.4 / 95.6 / 96.7 / 94.5 / 97.4 / 100 / 100 / 100 / 88.6
+    # measured: 95.8 / 96.0 / 96.7 / 94.5 / 97.4 / 100 / 100 / 100 / 88.6
     "ary": {"intent_accuracy": 0.95, "intent_macro_f1": 0.95, "oos_recall": 0.96, "language_accuracy": 0.94,
             "language_coverage": 0.97, "city_precision": 0.99, "city_recall": 0.99, "program_precision": 0.99,
             "program_recall": 0.88},
-    # measured: 93.1 / 93.2 / 93.3 / 98.7 / 93.0 / 97.4 / 97.4 / 100 / 100 (under the 0.95 goal)
-    "ary_latn": {"intent_accuracy": 0.925, "intent_macro_f1": 0.925, "oos_recall": 0.93, "language_accuracy": 0.98,
+    # measured: 94.4 / 94.5 / 93.3 / 99.8 / 90.2 / 97.4 / 97.4 / 100 / 100 (under the 0.95 goal)
+    "ary_latn": {"intent_accuracy": 0.94, "intent_macro_f1": 0.94, "oos_recall": 0.93, "language_accuracy": 0.98,
                  "language_coverage": 0.89, "city_precision": 0.97, "city_recall": 0.97, "program_precision": 0.99,
                  "program_recall": 0.99},
 }

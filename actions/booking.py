@@ -923,9 +923,26 @@ def appointment_lines(records: Sequence[dict[str, Any]], lang: str) -> str:
     return "\n".join(lines)
 
 
+# appointment_ref of appointments_form on WhatsApp: every appointment of the sender.
+ALL_APPOINTMENTS = "*"
+
+
+def typed_reference(text: str, records: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The record whose reference the text contains ("k7m2qx", "ref: K7M-2QX"), if any."""
+    compact = "".join(c for c in text.upper() if c.isascii() and c.isalnum())
+    return next((r for r in records if r["reference"] and r["reference"] in compact), None)
+
+
 class _AppointmentForm(_Form):
     """appointments_form, cancel_form and reschedule_form: the phone first (the WhatsApp sender,
-    asked on the web), then which appointment, then what each needs."""
+    asked on the web), then which appointment, then what each needs.
+
+    Who may see or change an appointment: on WhatsApp the sender's number is vouched for by
+    Twilio, so their appointments are listed and offered. On the web a typed number proves
+    nothing (anybody can type anybody's), so the booking's reference, given only to the person
+    who booked, is asked as well, and only the appointment with that reference *and* that number
+    is shown or changed; whether the number has appointments at all is never said.
+    """
 
     final: str = ""
 
@@ -954,13 +971,12 @@ class _AppointmentForm(_Form):
             if phone is None:
                 updates["phone"] = None
                 return [SlotSet(k, v) for k, v in updates.items()]
+        verified = sender_phone(tracker) is not None
         if phone is not None and (activating or requested == "phone" or phone != tracker.get_slot("phone")):
             updates["phone"] = phone
-            if "appointment_ref" in self.slots:
-                ref_entity = latest_entity(tracker, "appointment_ref") if activating else None
-                loaded = await self.load(dispatcher, phone, lang, ref_entity)
-                return [*(SlotSet(k, v) for k, v in updates.items()), *loaded]
-            return [SlotSet(k, v) for k, v in updates.items()]
+            ref_entity = latest_entity(tracker, "appointment_ref") if activating else None
+            loaded = await self.load(dispatcher, phone, lang, ref_entity, verified=verified)
+            return [*(SlotSet(k, v) for k, v in updates.items()), *loaded]
         if activating:
             return [SlotSet(k, v) for k, v in updates.items()]
 
@@ -968,6 +984,15 @@ class _AppointmentForm(_Form):
             records = options_from_slot(tracker.get_slot("booking_options"), "appointment_ref")
             value = candidates.get("appointment_ref")
             picked = next((o for o in records if o.value == value), None) if value else None
+            if not verified:
+                # On the web only the reference itself chooses (no list was shown to pick from).
+                record = picked.data if picked is not None else typed_reference(text or "", [
+                    o.data for o in records if o.data])
+                if record is None:
+                    dispatcher.utter_message(response="utter_appointment_reference_unknown")
+                    return [SlotSet("appointment_ref", None)]
+                updates.update(appointment_ref=record["reference"], appointment_info=record)
+                return [SlotSet(k, v) for k, v in updates.items()]
             if picked is None and text:
                 picked = resolve(text, records, today=local_now().date()).option
             if picked is not None and picked.data:
@@ -988,8 +1013,11 @@ class _AppointmentForm(_Form):
         refused = self.answer_refused(dispatcher, requested, intent, updates, remark)
         return refused if refused is not None else []
 
-    async def load(self, dispatcher: CollectingDispatcher, phone: str, lang: str, wanted: Any) -> list[EventType]:
-        """The person's upcoming appointments: none → say so and end; one → chosen; several → offered."""
+    async def load(self, dispatcher: CollectingDispatcher, phone: str, lang: str, wanted: Any, *,
+                   verified: bool) -> list[EventType]:
+        """The person's upcoming appointments. From a verified number (WhatsApp): none → say so and
+        end; one → chosen; several → offered (appointments_form: all of them). From a typed one:
+        kept out of sight, and only the one whose reference was given is chosen."""
         try:
             appointments = await get_client().appointments(phone)
         except BackendUnavailable:
@@ -998,11 +1026,19 @@ class _AppointmentForm(_Form):
         except BackendRejected:
             dispatcher.utter_message(response="utter_booking_phone_invalid")
             return [SlotSet("phone", None)]
+        records = [appointment_record(a) for a in appointments]
+        chosen = next((r for r in records if isinstance(wanted, str) and r["reference"] == wanted.upper()), None)
+        if not verified:
+            events: list[EventType] = [SlotSet("booking_options", options_to_slot("appointment_ref", [
+                Option(value=r["reference"], label=r["reference"], data=r) for r in records]))]
+            if chosen is not None:
+                events += [SlotSet("appointment_ref", chosen["reference"]), SlotSet("appointment_info", chosen)]
+            return events
         if not appointments:
             dispatcher.utter_message(response="utter_appointments_none", phone=display_phone(phone))
             return end_form()
-        records = [appointment_record(a) for a in appointments]
-        chosen = next((r for r in records if isinstance(wanted, str) and r["reference"] == wanted.upper()), None)
+        if self.form == "appointments_form":
+            return [SlotSet("appointment_ref", ALL_APPOINTMENTS)]
         if chosen is None and len(records) == 1:
             chosen = records[0]
         options = [Option(value=r["reference"], label=short_label(parse_moment(r["starts_at"]) or local_now(), lang),
@@ -1020,7 +1056,7 @@ class _AppointmentForm(_Form):
 
 class ValidateAppointmentsForm(_AppointmentForm):
     form = "appointments_form"  # type: ignore[assignment]
-    slots = ("phone",)
+    slots = ("phone", "appointment_ref")
 
 
 class ValidateCancelForm(_AppointmentForm):
@@ -1093,6 +1129,10 @@ class _AskAppointmentRef(Action, ABC):
         return f"action_ask_{self.form}_appointment_ref"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if sender_phone(tracker) is None:
+            # The web: the reference is the proof (see _AppointmentForm), nothing is listed.
+            dispatcher.utter_message(response="utter_ask_appointment_reference")
+            return []
         lang = language_of(tracker)
         options = options_from_slot(tracker.get_slot("booking_options"), "appointment_ref")
         records = [o.data for o in options if o.data]
@@ -1109,6 +1149,13 @@ class ActionAskCancelAppointmentRef(_AskAppointmentRef):
 class ActionAskRescheduleAppointmentRef(_AskAppointmentRef):
     form = "reschedule_form"  # type: ignore[assignment]
     response = "utter_choose_appointment_to_move"  # type: ignore[assignment]
+
+
+class ActionAskAppointmentsAppointmentRef(_AskAppointmentRef):
+    """Only asked on the web: on WhatsApp appointments_form takes every appointment."""
+
+    form = "appointments_form"  # type: ignore[assignment]
+    response = "utter_ask_appointment_reference"  # type: ignore[assignment]
 
 
 def appointment_placeholders(tracker: Tracker, lang: str) -> dict[str, Any]:
@@ -1175,8 +1222,13 @@ class ActionListAppointments(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         lang = language_of(tracker)
-        phone = sender_phone(tracker) or normalize_phone(tracker.get_slot("phone"))
+        phone = sender_phone(tracker)
         if phone is None:
+            # The web: only the appointment whose reference and number were both given.
+            info = tracker.get_slot("appointment_info")
+            if isinstance(info, dict) and info.get("reference"):
+                dispatcher.utter_message(response="utter_appointments_list",
+                                         appointments=appointment_lines([info], lang), count=1)
             return []
         try:
             appointments = await get_client().appointments(phone)

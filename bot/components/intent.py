@@ -40,7 +40,7 @@ from bot.components.normalizer import ORIGINAL_TEXT, code_fingerprint, is_payloa
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_classifier.joblib"
 EMPTY = "__empty__"
-PLACEHOLDER = {"city": " __city__ ", "program": " __program__ "}
+PLACEHOLDER = {"city": " __city__ ", "program": " __program__ ", "appointment_ref": " __ref__ "}
 
 
 def classifier_text(message: Message) -> str:

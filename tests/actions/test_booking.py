@@ -17,13 +17,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import booking
+from actions.backend import _appointment
 from actions.booking import (
+    ALL_APPOINTMENTS,
     DIGRESSION_INTENTS,
     LEAVE_INTENTS,
     ActionAskAgency,
+    ActionAskAppointmentsAppointmentRef,
     ActionAskAppointmentSlot,
     ActionAskBookingConfirmation,
     ActionAskCancelAppointmentRef,
+    ActionAskRescheduleAppointmentRef,
     ActionAskRescheduleSlot,
     ActionAskService,
     ActionBookAppointment,
@@ -35,6 +39,7 @@ from actions.booking import (
     ValidateBookingForm,
     ValidateCancelForm,
     ValidateRescheduleForm,
+    appointment_record,
     clean_name,
 )
 from actions.choices import Option, options_to_slot, short_label
@@ -764,27 +769,105 @@ async def test_stopping_the_booking_forgets_its_choices_not_the_person(dispatche
 
 
 @pytest.mark.asyncio
-async def test_my_appointments_on_whatsapp_use_the_sender(dispatcher, domain) -> None:
+async def test_my_appointments_on_whatsapp_are_all_the_senders(backend: FakeBackend, dispatcher, domain) -> None:
+    backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
     tracker = form_turn("appointments_form", text="chno houma lmawa3id dyali", intent="my_appointments", activate=True,
                         channel="whatsapp", sender_id=PHONE)
-    assert (await validate(ValidateAppointmentsForm(), tracker, dispatcher, domain))["phone"] == PHONE
+    slots = await validate(ValidateAppointmentsForm(), tracker, dispatcher, domain)
+    assert slots["phone"] == PHONE and slots["appointment_ref"] == ALL_APPOINTMENTS
+    assert backend.calls("GET", "/appointments")[0].url.params["phone"] == PHONE
 
 
 @pytest.mark.asyncio
-async def test_my_appointments_on_the_web_ask_a_valid_phone(dispatcher, domain) -> None:
+async def test_my_appointments_on_the_web_ask_a_valid_phone(backend: FakeBackend, dispatcher, domain) -> None:
+    backend.on("GET", "/appointments", json=[appointment()])
     tracker = form_turn("appointments_form", text="0612", requested="phone")
     assert await validate(ValidateAppointmentsForm(), tracker, dispatcher, domain) == {"phone": None}
     assert responses_of(dispatcher) == ["utter_booking_phone_invalid"]
     good = CollectingDispatcher()
     tracker = form_turn("appointments_form", text="06 12 34 56 78", requested="phone")
-    assert await validate(ValidateAppointmentsForm(), tracker, good, domain) == {"phone": PHONE}
+    slots = await validate(ValidateAppointmentsForm(), tracker, good, domain)
+    # The number is taken, but nothing about its appointments is said or chosen yet.
+    assert slots["phone"] == PHONE and "appointment_ref" not in slots
+    assert responses_of(good) == []
+
+
+@pytest.mark.parametrize("form", [ValidateAppointmentsForm, ValidateCancelForm, ValidateRescheduleForm])
+@pytest.mark.parametrize("listed", [[], [appointment()], [appointment(), appointment("Q2W3E4", SLOT_TUE_10)]])
+@pytest.mark.asyncio
+async def test_on_the_web_a_typed_number_reveals_nothing_without_the_reference(
+        backend: FakeBackend, dispatcher, domain, form: type, listed: list[dict[str, Any]]) -> None:
+    backend.on("GET", "/appointments", json=listed)
+    action = form()
+    tracker = form_turn(action.form, text="06 12 34 56 78", requested="phone", before={"phone": None})
+    slots = await validate(action, tracker, dispatcher, domain)
+    # Whether the number has no, one or several appointments, the same: nothing said, none chosen.
+    assert responses_of(dispatcher) == []
+    assert slots["phone"] == PHONE and "appointment_ref" not in slots
+    options = slots["booking_options"]
+
+    asked = CollectingDispatcher()
+    ask = {"appointments_form": ActionAskAppointmentsAppointmentRef, "cancel_form": ActionAskCancelAppointmentRef,
+           "reschedule_form": ActionAskRescheduleAppointmentRef}[action.form]()
+    await ask.run(asked, make_tracker(slots={"phone": PHONE, "booking_options": options}), domain)
+    assert responses_of(asked) == ["utter_ask_appointment_reference"]
+    assert not asked.messages[0].get("buttons") and "K7M2QX" not in json.dumps(asked.messages)
+
+    # A date, a position in a list, another number's reference: not a proof.
+    for text in ("lundi", "2", "le premier", "ZZZZ99"):
+        refused = CollectingDispatcher()
+        turn = form_turn(action.form, text=text, requested="appointment_ref",
+                         before={"phone": PHONE, "booking_options": options})
+        assert await validate(action, turn, refused, domain) == {"appointment_ref": None}, text
+        assert responses_of(refused) == ["utter_appointment_reference_unknown"]
+
+
+def record(reference: str = "K7M2QX", starts_at: str = SLOT_MON_9) -> dict[str, Any]:
+    """An appointment as the forms remember it (actions.booking.appointment_record)."""
+    return appointment_record(_appointment(appointment(reference, starts_at)))
+
+
+@pytest.mark.parametrize("text", ["K7M2QX", "ma référence : k7m-2qx", "ref k7m2qx 3afak"])
+@pytest.mark.asyncio
+async def test_on_the_web_the_reference_with_its_number_chooses_the_appointment(dispatcher, domain,
+                                                                               text: str) -> None:
+    options = options_to_slot("appointment_ref", [Option("K7M2QX", "K7M2QX", data=record()),
+                                                  Option("Q2W3E4", "Q2W3E4", data=record("Q2W3E4", SLOT_TUE_10))])
+    turn = form_turn("cancel_form", text=text, requested="appointment_ref",
+                     before={"phone": PHONE, "booking_options": options})
+    slots = await validate(ValidateCancelForm(), turn, dispatcher, domain)
+    assert slots["appointment_ref"] == "K7M2QX" and slots["appointment_info"]["reference"] == "K7M2QX"
+
+
+@pytest.mark.asyncio
+async def test_on_the_web_a_reference_given_with_the_request_is_used(backend: FakeBackend, dispatcher,
+                                                                    domain) -> None:
+    backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
+    tracker = form_turn("cancel_form", text="annuler Q2W3E4 06 12 34 56 78", intent="cancel_appointment",
+                        activate=True, candidates={"phone": PHONE},
+                        entities=[{"entity": "appointment_ref", "value": "Q2W3E4"}])
+    slots = await validate(ValidateCancelForm(), tracker, dispatcher, domain)
+    assert slots["appointment_ref"] == "Q2W3E4" and slots["appointment_info"]["reference"] == "Q2W3E4"
+
+
+@pytest.mark.asyncio
+async def test_on_the_web_my_appointments_shows_only_the_one_proven(backend: FakeBackend, dispatcher,
+                                                                   domain) -> None:
+    backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
+    info = record("Q2W3E4", SLOT_TUE_10)
+    await ActionListAppointments().run(dispatcher, make_tracker(
+        slots={"phone": PHONE, "appointment_ref": "Q2W3E4", "appointment_info": info}), domain)
+    listed = message_for(dispatcher, "utter_appointments_list")
+    assert "Q2W3E4" in listed["appointments"] and "K7M2QX" not in listed["appointments"]
+    assert backend.calls("GET", "/appointments") == []
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar", "ary", "ary_latn"])
 @pytest.mark.asyncio
 async def test_the_list_of_appointments(backend: FakeBackend, dispatcher, domain, lang: str) -> None:
     backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
-    await ActionListAppointments().run(dispatcher, make_tracker(slots={"phone": PHONE}, language=lang), domain)
+    await ActionListAppointments().run(dispatcher, make_tracker(slots={"phone": PHONE}, language=lang,
+                                                                channel="whatsapp", sender_id=PHONE), domain)
     listed = message_for(dispatcher, "utter_appointments_list")
     assert "K7M2QX" in listed["appointments"] and "Q2W3E4" in listed["appointments"]
     assert backend.calls("GET", "/appointments")[0].url.params["phone"] == PHONE
@@ -794,14 +877,16 @@ async def test_the_list_of_appointments(backend: FakeBackend, dispatcher, domain
 @pytest.mark.asyncio
 async def test_no_appointments(backend: FakeBackend, dispatcher, domain) -> None:
     backend.on("GET", "/appointments", json=[])
-    await ActionListAppointments().run(dispatcher, make_tracker(slots={"phone": PHONE}), domain)
+    await ActionListAppointments().run(dispatcher, make_tracker(slots={"phone": PHONE}, channel="whatsapp",
+                                                                sender_id=PHONE), domain)
     assert message_for(dispatcher, "utter_appointments_none")["phone"] == "06 12 34 56 78"
 
 
 @pytest.mark.asyncio
 async def test_listing_with_the_backend_down(backend: FakeBackend, dispatcher, domain) -> None:
     backend.down = True
-    await ActionListAppointments().run(dispatcher, make_tracker(slots={"phone": PHONE}), domain)
+    await ActionListAppointments().run(dispatcher, make_tracker(slots={"phone": PHONE}, channel="whatsapp",
+                                                                sender_id=PHONE), domain)
     assert responses_of(dispatcher) == ["utter_backend_unavailable"]
 
 
@@ -818,21 +903,22 @@ async def test_cancel_with_one_appointment_chooses_it(backend: FakeBackend, disp
 async def test_cancel_with_several_appointments_asks_which(backend: FakeBackend, dispatcher, domain) -> None:
     backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
     tracker = form_turn("cancel_form", text="annuler mon rdv", intent="cancel_appointment", activate=True,
-                        candidates={"phone": PHONE}, before={"phone": PHONE})
+                        channel="whatsapp", sender_id=PHONE, before={"phone": PHONE})
     slots = await validate(ValidateCancelForm(), tracker, dispatcher, domain)
     assert slots["appointment_ref"] is None
     options = slots["booking_options"]
     assert options["kind"] == "appointment_ref" and [o["v"] for o in options["options"]] == ["K7M2QX", "Q2W3E4"]
 
     asked = CollectingDispatcher()
-    await ActionAskCancelAppointmentRef().run(asked, make_tracker(slots={"booking_options": options}), domain)
+    await ActionAskCancelAppointmentRef().run(asked, make_tracker(slots={"booking_options": options},
+                                                                 channel="whatsapp", sender_id=PHONE), domain)
     message = message_for(asked, "utter_choose_appointment_to_cancel")
     assert payloads_of(message) == ['/inform{"appointment_ref":"K7M2QX"}', '/inform{"appointment_ref":"Q2W3E4"}']
     assert "lundi 11 janvier 09:00" in message["appointments"]
 
     for text, ref in (("mardi", "Q2W3E4"), ("2", "Q2W3E4"), ("k7m2qx", "K7M2QX")):
-        chosen = form_turn("cancel_form", text=text, requested="appointment_ref",
-                           before={"phone": PHONE, "booking_options": options})
+        chosen = form_turn("cancel_form", text=text, requested="appointment_ref", channel="whatsapp",
+                           sender_id=PHONE, before={"phone": PHONE, "booking_options": options})
         result = await validate(ValidateCancelForm(), chosen, CollectingDispatcher(), domain)
         assert result["appointment_ref"] == ref, text
 

@@ -96,6 +96,13 @@ def active_rows(session: Session, agency_id: str) -> list[Appointment]:
 
 # --- booking ---------------------------------------------------------------------------------
 
+def test_a_reference_has_a_letter_and_a_digit_and_reads_easily() -> None:
+    for _ in range(2000):
+        reference = appointments_service.new_reference()
+        assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", reference), reference
+        assert any(c.isdigit() for c in reference) and any(c.isalpha() for c in reference), reference
+
+
 def test_a_booking_returns_a_short_reference_and_records_the_person(
         api: TestClient, service_headers: dict[str, str], session: Session) -> None:
     response = post(api, service_headers, booking(program="forsa", segment="project_holder", notes="couture",

@@ -20,6 +20,7 @@ from bot.components.gazetteer import ENTITY_SPANS, GazetteerEntityExtractor
 from bot.components.intent import GEIntentClassifier, classifier_text, skeleton
 from bot.components.language import LanguageDetector, explicit_choice
 from bot.components.normalizer import ORIGINAL_TEXT, OriginalTextRestorer, TextNormalizer
+from bot.components.reference import AppointmentReferenceExtractor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -342,7 +343,7 @@ def test_the_classifier_tells_the_varieties_apart(detector: LanguageDetector, ga
     ("salam", "ary", "greet", {"fr", "ary_latn"}),
     # ... but a Latin-script conversation keeps its language on such a message,
     ("Bonjour", "ary_latn", "greet", {None}),
-    ("merci", "fr", "thank", {None}),
+    ("merci", "fr", "thank", {None, "fr"}),
     # and neither a name typed in Latin letters nor a message with no language in it moves it.
     ("Salma Benali", "ar", "inform", {None}),
     ("ok", "ar", "affirm", {None}),
@@ -415,3 +416,67 @@ def test_fast_scores_agree_with_sklearn(classifier: GEIntentClassifier) -> None:
     reference = GEIntentClassifier._scores(model["vectorizers"], model["svm"], texts)
     fast = np.array([classifier._scorer.scores(t) for t in texts])
     np.testing.assert_allclose(fast, reference, atol=1e-4)
+
+
+# AppointmentReferenceExtractor ---------------------------------------------------------------------
+
+
+def _references(text: str, asked: str | None = None) -> list[str]:
+    message = _message(text)
+    NORMALIZER.process([message])
+    tracker = DialogueStateTracker("t", slots=[TextSlot("requested_slot", mappings=[{}])])
+    if asked:
+        tracker.update(SlotSet("requested_slot", asked))
+    AppointmentReferenceExtractor().process([message], tracker)
+    found = [e["value"] for e in message.get("entities", []) if e["entity"] == "appointment_ref"]
+    spans = [s for s in message.get(ENTITY_SPANS) or [] if s[0] == "appointment_ref"]
+    assert len(spans) == len(found)
+    return found
+
+
+@pytest.mark.parametrize(("text", "asked", "expected"), [
+    # Asked for: a reference-shaped token, however it is typed.
+    ("K7M2QX", "appointment_ref", ["K7M2QX"]),
+    ("k7m2qx", "appointment_ref", ["K7M2QX"]),
+    ("hahiya q2w3e4 3afak", "appointment_ref", ["Q2W3E4"]),
+    ("المرجع K7M2QX", "appointment_ref", ["K7M2QX"]),
+    # Not asked: only next to a word that names it.
+    ("ma référence est K7M2QX", None, ["K7M2QX"]),
+    ("annuler le rdv ref Q2W3E4", None, ["Q2W3E4"]),
+    ("المرجع ديالي K7M2QX", None, ["K7M2QX"]),
+    ("bghit nfhem lma3na dyal forsa", None, []),
+    ("K7M2QX", None, []),
+    # Never: words, numbers, letters outside the alphabet, other lengths.
+    ("baraka", "appointment_ref", []),
+    ("lma3na", "phone", []),
+    ("0612345678", "appointment_ref", []),
+    ("K7M2QXZ", "appointment_ref", []),
+    ("K1M2QX", "appointment_ref", []),  # 1 is not in the alphabet
+    ("stop", "appointment_ref", []),
+])
+def test_a_reference_is_found_where_one_is_expected(text: str, asked: str | None, expected: list[str]) -> None:
+    assert _references(text, asked) == expected
+
+
+def test_an_annotated_reference_is_a_placeholder_for_the_intent_classifier() -> None:
+    text = "ma référence est K7M2QX"
+    start = text.index("K7M2QX")
+    example = _message(text, intent="inform", entities=[
+        {"entity": "appointment_ref", "start": start, "end": start + 6, "value": "K7M2QX"}])
+    data = TrainingData([example])
+    NORMALIZER.process_training_data(data)
+    AppointmentReferenceExtractor().process_training_data(data)
+    assert "__ref__" in classifier_text(example) and "k7m2qx" not in classifier_text(example)
+
+
+def test_a_bare_reference_says_nothing_of_the_language(detector: LanguageDetector,
+                                                       gazetteer: GazetteerEntityExtractor) -> None:
+    message = _message("K7M2QX")
+    NORMALIZER.process([message])
+    gazetteer.process([message])
+    tracker = DialogueStateTracker("t", slots=[TextSlot("requested_slot", mappings=[{}]),
+                                              TextSlot("language", mappings=[{}])])
+    tracker.update(SlotSet("requested_slot", "appointment_ref"))
+    AppointmentReferenceExtractor().process([message], tracker)
+    detector.process([message], tracker)
+    assert [e["entity"] for e in message.get("entities", [])] == ["appointment_ref"]

@@ -42,3 +42,50 @@ def test_services_come_from_the_backend_in_the_users_language(stack: Stack, lang
     text = _texts(stack.say(f"e2e-services-{lang}-{uuid.uuid4().hex[:6]}", SERVICE_QUESTIONS[lang]))
     for service in catalogue:
         assert service["name"] in text, f"{service['name']!r} missing from the bot's answer"
+
+
+def _book_through_the_backend(stack: Stack, phone: str) -> str:
+    """An appointment made as the web booking makes it (the action server's call), its reference."""
+    api = f"{stack.backend_url}/api/v1"
+    headers = {"Authorization": f"Bearer {stack.service_token}"}
+    slots = httpx.get(f"{api}/agencies/tanger/slots", params={"service": "information_orientation", "days": 14},
+                      timeout=10)
+    slots.raise_for_status()
+    starts_at = slots.json()["slots"][-1]["starts_at"]
+    body = {"full_name": "Salma Benali", "phone": phone, "agency_id": "tanger", "service": "information_orientation",
+            "starts_at": starts_at, "language": "fr", "channel": "web"}
+    booked = httpx.post(f"{api}/appointments", json=body, timeout=10,
+                        headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+    assert booked.status_code == 201, booked.text
+    return str(booked.json()["reference"])
+
+
+def test_on_the_web_an_appointment_is_shown_only_with_its_reference(stack: Stack) -> None:
+    phone = f"06{uuid.uuid4().int % 10**8:08d}"
+    reference = _book_through_the_backend(stack, phone)
+    sender = f"web-{uuid.uuid4().hex[:8]}"
+    asked = _texts(stack.say(sender, "mes rendez-vous"))
+    assert "numéro" in asked.lower() or "téléphone" in asked.lower(), asked
+    # The number alone: the reference is asked for, and nothing about the appointment is told.
+    after_phone = _texts(stack.say(sender, phone))
+    assert "référence" in after_phone and reference not in after_phone, after_phone
+    # A wrong reference is refused, the right one shows that appointment.
+    wrong = "ZZ99ZZ" if reference != "ZZ99ZZ" else "ZZ98ZZ"
+    refused = _texts(stack.say(sender, wrong))
+    assert "Je ne trouve pas" in refused and reference not in refused, refused
+    shown = _texts(stack.say(sender, f"ma référence est {reference.lower()}"))
+    assert reference in shown, shown
+
+
+def test_on_the_web_another_persons_reference_opens_nothing(stack: Stack) -> None:
+    reference = _book_through_the_backend(stack, f"06{uuid.uuid4().int % 10**8:08d}")
+    stranger = f"06{uuid.uuid4().int % 10**8:08d}"
+    sender = f"web-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "annuler mon rendez-vous")
+    stack.say(sender, stranger)
+    refused = _texts(stack.say(sender, reference))
+    assert "Je ne trouve pas" in refused, refused
+    # Nothing was cancelled.
+    still = httpx.get(f"{stack.backend_url}/api/v1/appointments/{reference}",
+                      headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
+    assert still.status_code == 200 and still.json()["status"] == "booked", still.text

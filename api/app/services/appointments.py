@@ -40,7 +40,12 @@ REFERENCE_LENGTH = 6
 
 
 def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    """Six characters with at least one letter and one digit: a reference then never reads as a
+    word, so the assistant can tell one in a message ("ma référence est K7M2QX")."""
+    while True:
+        reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+        if any(c.isdigit() for c in reference) and any(c.isalpha() for c in reference):
+            return reference
 
 
 def clean_reference(raw: str) -> str:

@@ -67,9 +67,8 @@ def realign_entities(entities: list[dict[str, Any]], alignment: Alignment) -> li
     return out
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class TextNormalizer(GraphComponent):
-    """Replaces the message text by its ge_text normal form (training and inference alike)."""
+class StatelessComponent(GraphComponent):
+    """A graph component with no configuration and nothing to persist."""
 
     @classmethod
     def create(
@@ -78,8 +77,13 @@ class TextNormalizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> TextNormalizer:
+    ) -> GraphComponent:
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class TextNormalizer(StatelessComponent):
+    """Replaces the message text by its ge_text normal form (training and inference alike)."""
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
@@ -112,18 +116,8 @@ class TextNormalizer(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class OriginalTextRestorer(GraphComponent):
+class OriginalTextRestorer(StatelessComponent):
     """Puts back the text as typed and maps entity offsets onto it (last in the pipeline)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OriginalTextRestorer:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -12,12 +12,8 @@ reference) and the language identifier ignores it.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, TEXT
@@ -25,7 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.gazetteer import ENTITY_SPANS
-from bot.components.normalizer import is_payload
+from bot.components.normalizer import StatelessComponent, is_payload
 
 ENTITY = "appointment_ref"
 # Six characters of the reference alphabet (lower case: the text is normalised), one of them a
@@ -44,18 +40,8 @@ def find_references(text: str, *, expected: bool) -> list[tuple[int, int]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class AppointmentReferenceExtractor(GraphComponent, EntityExtractorMixin):
+class AppointmentReferenceExtractor(StatelessComponent, EntityExtractorMixin):
     """Extracts `appointment_ref` (upper case, as the backend writes it)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> AppointmentReferenceExtractor:
-        return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         # The references annotated in training examples become spans, as at inference.

@@ -30,19 +30,17 @@ from typing import Any
 import yaml
 from ge_text import Gazetteer, Match, normalize
 from ge_text.gazetteer import stem_variants
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.normalizer import code_fingerprint, is_payload
+from bot.components.stored import StoredComponent
 
 ENTITY_SPANS = "ge_entity_spans"
-TABLES_FILE = "gazetteer.json"
 ROOT = Path(__file__).resolve().parents[2]
 
 # Ranks of api/app/services/places.py: rural communes are looked for only when no major place is
@@ -295,7 +293,7 @@ class EntityMatcher:
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER],
     is_trainable=True,
 )
-class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
+class GazetteerEntityExtractor(StoredComponent, EntityExtractorMixin):
     """Extracts `city` and `program` with canonical ids, from alias tables stored in the model."""
 
     @staticmethod
@@ -318,41 +316,20 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
             digest.update(path.read_bytes() if path.exists() else b"missing")
         return digest.hexdigest()
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        tables: dict[str, Any] | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._tables = tables
-        self.matcher = EntityMatcher(tables) if tables else None
+    STATE_FILE = "gazetteer.json"
+    WITHOUT_STATE = "finding no place or programme"
+
+    def use_state(self, state: dict[str, Any] | None) -> None:
+        self._tables = state
+        self.matcher = EntityMatcher(state) if state else None
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GazetteerEntityExtractor:
-        return cls(config, model_storage, resource)
+    def read_state(cls, path: Path) -> Any:
+        return json.loads(path.read_text(encoding="utf-8"))
 
     @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> GazetteerEntityExtractor:
-        with model_storage.read_from(resource) as directory:
-            tables = json.loads((directory / TABLES_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, tables)
+    def write_state(cls, path: Path, state: Any) -> None:
+        path.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
 
     def train(self, training_data: TrainingData) -> Resource:
         places = build_place_tables(resolve_path(self._config["places"]))
@@ -362,11 +339,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
             "city": places,
             "program": build_program_tables(resolve_path(self._config["programs"])),
         }
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / TABLES_FILE).write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
-        self._tables = tables
-        self.matcher = EntityMatcher(tables)
-        return self._resource
+        return self.store(tables)
 
     def _find(self, message: Message) -> list[tuple[str, Match]]:
         text = message.get(TEXT)

@@ -17,13 +17,10 @@ import re
 import unicodedata
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -36,9 +33,9 @@ from sklearn.svm import LinearSVC
 from bot.components.gazetteer import ENTITY_SPANS
 from bot.components.linear import LinearScorer
 from bot.components.normalizer import ORIGINAL_TEXT, code_fingerprint, is_payload
+from bot.components.stored import StoredComponent
 
 logger = logging.getLogger(__name__)
-MODEL_FILE = "intent_classifier.joblib"
 EMPTY = "__empty__"
 PLACEHOLDER = {"city": " __city__ ", "program": " __program__ ", "appointment_ref": " __ref__ "}
 
@@ -101,7 +98,7 @@ def skeleton(text: str) -> str:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class GEIntentClassifier(GraphComponent, IntentClassifier):
+class GEIntentClassifier(StoredComponent, IntentClassifier):
     """Linear SVM on TF-IDF character n-grams (within words) and word uni/bigrams."""
 
     @staticmethod
@@ -117,18 +114,12 @@ class GEIntentClassifier(GraphComponent, IntentClassifier):
             "random_seed": 0,
         }
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: dict[str, Any] | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
-        self._scorer = self._build_scorer(model)
+    STATE_FILE = "intent_classifier.joblib"
+    WITHOUT_STATE = "predicting nothing"
+
+    def use_state(self, state: dict[str, Any] | None) -> None:
+        self._model = state
+        self._scorer = self._build_scorer(state)
 
     @staticmethod
     def _build_scorer(model: dict[str, Any] | None) -> LinearScorer | None:
@@ -136,33 +127,6 @@ class GEIntentClassifier(GraphComponent, IntentClassifier):
             return None
         svm = model["svm"]
         return LinearScorer(model["vectorizers"], svm.coef_, svm.intercept_, svm.classes_)
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GEIntentClassifier:
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> GEIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except ValueError:
-            logger.warning("GEIntentClassifier: no trained model found, predicting nothing")
-            model = None
-        return cls(config, model_storage, resource, model)
 
     # Training ---------------------------------------------------------------------------------
 
@@ -236,12 +200,8 @@ class GEIntentClassifier(GraphComponent, IntentClassifier):
         labels = np.array([m.get(INTENT) for m in examples])
         temperature = self._temperature(texts, labels)
         vectorizers, svm = self._fit(texts, labels)
-        self._model = {"vectorizers": vectorizers, "svm": svm, "temperature": temperature}
-        self._scorer = self._build_scorer(self._model)
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
         logger.info("GEIntentClassifier: %d examples, softmax temperature %.2f", len(texts), temperature)
-        return self._resource
+        return self.store({"vectorizers": vectorizers, "svm": svm, "temperature": temperature})
 
     # Prediction -------------------------------------------------------------------------------
 

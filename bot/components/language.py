@@ -26,15 +26,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 from ge_text import detect_script, normalize, tokens
 from ge_text.gazetteer import stem_variants
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
@@ -47,11 +44,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from bot.components.gazetteer import ENTITY_SPANS, resolve_path
 from bot.components.linear import LinearScorer
 from bot.components.normalizer import code_fingerprint, is_payload
+from bot.components.stored import StoredComponent
 
 logger = logging.getLogger(__name__)
 VARIETIES = ("fr", "ar", "ary", "ary_latn")
 PAIRS = {"arabic": ("ar", "ary"), "latin": ("fr", "ary_latn")}
-MODEL_FILE = "language_identifier.joblib"
 
 # Words that say nothing about the variety (after normalisation).
 NEUTRAL_WORDS = frozenset(
@@ -195,7 +192,7 @@ def read_variety_examples(directory: Path) -> dict[str, list[str]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
-class LanguageDetector(GraphComponent, EntityExtractorMixin):
+class LanguageDetector(StoredComponent, EntityExtractorMixin):
     """Adds a `language` entity to every message whose language can be told."""
 
     @staticmethod
@@ -218,44 +215,11 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        models: dict[str, ScriptPairModel] | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.models = models or {}
+    STATE_FILE = "language_identifier.joblib"
+    WITHOUT_STATE = "using the script only"
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> LanguageDetector:
-        try:
-            with model_storage.read_from(resource) as directory:
-                models = joblib.load(directory / MODEL_FILE)
-        except ValueError:
-            logger.warning("LanguageDetector: no trained model found, using the script only")
-            models = {}
-        return cls(config, model_storage, resource, models)
+    def use_state(self, state: dict[str, ScriptPairModel] | None) -> None:
+        self.models = state or {}
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = read_variety_examples(resolve_path(self._config["varieties_dir"]))
@@ -269,10 +233,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
                         labels.append(variety)
             if len(set(labels)) == 2:
                 models[script] = ScriptPairModel(pair, float(self._config["C"])).fit(texts, labels)
-        self.models = models
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(models, directory / MODEL_FILE)
-        return self._resource
+        return self.store(models)
 
     def detect(self, text: str, spans: list[tuple[str, int, int]] | None = None,
                intent: str | None = None, current: str | None = None) -> str | None:

@@ -69,10 +69,11 @@ class Stack:
             ACTIONS_PORT=str(self.actions_port),
             RASA_PORT=str(self.rasa_port),
             WEB_PORT=str(self.web_port),
-            RASA_MODEL=str(latest_model()),
             ENVIRONMENT="test",
             CORS_ORIGINS=f'["{self.web_url}", "http://localhost:{self.web_port}"]',
         )
+        if "RASA_MODEL" not in self.extra_env:  # the newest model, unless the caller chose one
+            env["RASA_MODEL"] = str(latest_model())
         env.update(self.extra_env)
         return env
 

@@ -5,6 +5,7 @@ state kept in the component's resource of the model storage (written by `train`,
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,9 @@ class StoredComponent(GraphComponent):
         self._resource = resource
         self.use_state(state)
 
+    @abstractmethod
     def use_state(self, state: Any) -> None:
         """Take a trained state (None: nothing trained)."""
-        raise NotImplementedError
 
     @classmethod
     def read_state(cls, path: Path) -> Any:

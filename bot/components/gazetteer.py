@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 from ge_text import Gazetteer, Match, normalize
-from ge_text.gazetteer import stem_variants
+from ge_text.gazetteer import alias_keys, has_arabic, stem_variants
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
@@ -81,26 +81,6 @@ def resolve_path(path: str) -> Path:
     return candidate if candidate.exists() else ROOT / candidate
 
 
-def alias_keys(alias: str) -> set[str]:
-    """Normalised forms under which an alias is matched (as api/app/services/places.py): the
-    matcher splits words at apostrophes and keeps hyphens, so "M'diq" is also "m diq", "mdiq"."""
-    base = normalize(alias)
-    if not base:
-        return set()
-    keys = {base}
-    for sep in ("'", "-"):
-        for form in list(keys):
-            if sep in form:
-                keys.add(normalize(form.replace(sep, " ")))
-                if not _has_arabic(form):
-                    keys.add(normalize(form.replace(sep, "")))
-    return {k for k in keys if k}
-
-
-def _has_arabic(text: str) -> bool:
-    return any("\u0600" <= c <= "\u06ff" for c in text)
-
-
 def _read_yaml(path: Path) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
@@ -133,7 +113,7 @@ def build_place_tables(path: Path) -> dict[str, Any]:
                     and alias not in alternates
                     and " " not in key
                     and len(key) >= PLACE_FUZZY_MIN_LEN
-                    and not _has_arabic(key)
+                    and not has_arabic(key)
                 ):
                     typo.append([key, place_id])
     return {

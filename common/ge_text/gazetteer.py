@@ -38,6 +38,30 @@ def _is_arabic(token: str) -> bool:
     return any("\u0600" <= c <= "\u06ff" for c in token)
 
 
+
+def has_arabic(text: str) -> bool:
+    """Whether the text has an Arabic letter."""
+    return any("\u0600" <= c <= "\u06ff" for c in text)
+
+
+def alias_keys(alias: str) -> set[str]:
+    """The normalised forms under which a name is matched, by the bot and the backend alike.
+
+    Words are split at apostrophes and hyphens are kept inside words, so "M'diq" must also be
+    known as "m diq" and "mdiq", and "Tan-Tan" as "tan tan" and "tantan".
+    """
+    base = normalize(alias)
+    if not base:
+        return set()
+    keys = {base}
+    for word_sep in ("'", "-"):
+        for form in list(keys):
+            if word_sep in form:
+                keys.add(normalize(form.replace(word_sep, " ")))
+                if not has_arabic(form):
+                    keys.add(normalize(form.replace(word_sep, "")))
+    return {k for k in keys if k}
+
 def stem_variants(token: str) -> list[str]:
     """The token and what remains once a glued preposition or article is taken off."""
     return list(_stem_variants(token))

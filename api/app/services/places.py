@@ -16,7 +16,7 @@ from typing import Literal
 
 import yaml
 from ge_text import Gazetteer, Match, normalize
-from ge_text.gazetteer import stem_variants
+from ge_text.gazetteer import alias_keys, has_arabic, stem_variants
 
 # Ranks used when an alias could mean two places (the build keeps the better one) and to tell
 # the major places from the 1,261 rural communes, which are only looked for when no major place
@@ -34,29 +34,6 @@ MINOR_KINDS = frozenset({"commune"})
 FUZZY_MIN_LEN = 7
 _NEVER = 10**6
 ADMIN_KINDS = frozenset({"province", "prefecture"})
-
-
-def _has_arabic(text: str) -> bool:
-    return any("\u0600" <= c <= "\u06ff" for c in text)
-
-
-def alias_keys(alias: str) -> set[str]:
-    """The normalised forms under which an alias is matched.
-
-    The matcher splits words at apostrophes and keeps hyphens inside words, so "M'diq" must also
-    be known as "m diq" and "mdiq", and "Tan-Tan" as "tan tan" and "tantan".
-    """
-    base = normalize(alias)
-    if not base:
-        return set()
-    keys = {base}
-    for word_sep in ("'", "-"):
-        for form in list(keys):
-            if word_sep in form:
-                keys.add(normalize(form.replace(word_sep, " ")))
-                if not _has_arabic(form):
-                    keys.add(normalize(form.replace(word_sep, "")))
-    return {k for k in keys if k}
 
 
 @dataclass(frozen=True)
@@ -148,7 +125,7 @@ class PlaceIndex:
                         and alias not in place.alternate_names
                         and " " not in key
                         and len(key) >= FUZZY_MIN_LEN
-                        and not _has_arabic(key)
+                        and not has_arabic(key)
                     ):
                         typo_prone.append((key, place.id))
         # Exact official names of regions and provinces, which lose their bare name to their seat

@@ -14,6 +14,10 @@ data/rules):
    action_session_start runs there), on free ports and stopped afterwards; loaded by 1 and then
    10 concurrent users, each playing short conversations (greet, bot challenge, thanks, goodbye)
    for a fixed time; messages per second and p50/p95 latency of POST /webhooks/rest/webhook.
+   Those users send their next message as soon as the answer arrives: the server is saturated
+   and the latency at 10 is mostly queueing (10 / throughput). Then 10 users again who pause
+   `--pause` seconds (default 1) after each answer, as people read and type: the latency of 10
+   conversations going on at once without saturating the server.
    Every message must get an answer: errors or unanswered messages stop the bench.
 
 "default" is a config with no pipeline and no policies: Rasa 3.6 fills in its defaults (DIET,
@@ -96,8 +100,9 @@ def _stack(model: Path, workdir: Path, name: str) -> Any:
                  services=("backend", "actions", "rasa"), logs=workdir / f"{name}-logs")
 
 
-async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any]:
-    """`users` concurrent users, each playing conversations back to back for `seconds`."""
+async def _load(url: str, users: int, seconds: float, tag: str, pause: float = 0.0) -> dict[str, Any]:
+    """`users` concurrent users, each playing conversations back to back for `seconds`, waiting
+    `pause` seconds after each answer."""
     latencies: list[float] = []
     errors = 0
     empty = 0
@@ -121,6 +126,8 @@ async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any
                     errors += 1
                     continue
                 latencies.append(time.perf_counter() - started)
+                if pause:
+                    await asyncio.sleep(pause)
 
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         started = time.perf_counter()
@@ -128,6 +135,7 @@ async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any
         elapsed = time.perf_counter() - started
     return {
         "users": users,
+        "pause_seconds": pause,
         "messages": len(latencies),
         "errors": errors,
         "empty_replies": empty,
@@ -139,7 +147,7 @@ async def _load(url: str, users: int, seconds: float, tag: str) -> dict[str, Any
 
 
 def bench_config(name: str, config: Path, workdir: Path, seconds: float, nlu_eval: Any,
-                 *, evaluate: bool = True, epochs: int | None = None) -> dict[str, Any]:
+                 *, evaluate: bool = True, epochs: int | None = None, pause: float = 1.0) -> dict[str, Any]:
     print(f"[{name}] training ...", flush=True)
     model, train_seconds = nlu_eval.train_model(config, workdir / name, name=name)
     result: dict[str, Any] = {"config": name, "train_seconds": train_seconds, "model": str(model), "epochs": epochs,
@@ -157,9 +165,10 @@ def bench_config(name: str, config: Path, workdir: Path, seconds: float, nlu_eva
     try:
         # Warm-up: one conversation per variety, not measured.
         asyncio.run(_load(stack.rasa_url, 1, 2.0, f"{name}-warm"))
-        for users in (1, 10):
-            result[f"load_{users}"] = load = asyncio.run(_load(stack.rasa_url, users, seconds, f"{name}-{users}"))
-            print(f"[{name}] {users:>2} users: {load['messages_per_second']:.1f} msg/s, p50 {load['p50_ms']:.1f} ms, "
+        for key, users, wait in (("load_1", 1, 0.0), ("load_10", 10, 0.0), ("load_10_paced", 10, pause)):
+            result[key] = load = asyncio.run(_load(stack.rasa_url, users, seconds, f"{name}-{key}", wait))
+            print(f"[{name}] {users:>2} users{f', {wait:g} s pauses' if wait else ''}: "
+                  f"{load['messages_per_second']:.1f} msg/s, p50 {load['p50_ms']:.1f} ms, "
                   f"p95 {load['p95_ms']:.1f} ms, {load['errors']} errors, {load['empty_replies']} unanswered",
                   flush=True)
             # A message the bot did not answer (an action that failed) is not a measurement.
@@ -175,7 +184,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
     varieties = ("fr", "ar", "ary", "ary_latn")
     print()
     print("config    train   intent accuracy % (fr/ar/ary/ary_latn)   macro-F1 %                  "
-          "OOS recall %                  1 user: msg/s p50 p95 ms     10 users: msg/s p50 p95 ms")
+          "OOS recall %                  1 user: msg/s p50 p95 ms     10 users: msg/s p50 p95 ms   "
+          "10 pausing users: msg/s p50 p95 ms")
     for r in results:
         if r["accuracy"]:
             acc = "/".join(f"{100 * r['accuracy'][v]['intent_accuracy']:.1f}" for v in varieties)
@@ -183,10 +193,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
             oos = "/".join(f"{100 * (r['accuracy'][v]['oos_recall'] or 0):.1f}" for v in varieties)
         else:
             acc = f1 = oos = f"(not measured: {r['epochs']} epochs)"
-        one, ten = r["load_1"], r["load_10"]
+        one, ten, paced = r["load_1"], r["load_10"], r["load_10_paced"]
         print(f"{r['config']:<9} {r['train_seconds']:>5.0f}s  {acc:<38} {f1:<27} {oos:<29} "
               f"{one['messages_per_second']:>6.1f} {one['p50_ms']:>5.1f} {one['p95_ms']:>6.1f}      "
-              f"{ten['messages_per_second']:>6.1f} {ten['p50_ms']:>6.1f} {ten['p95_ms']:>6.1f}")
+              f"{ten['messages_per_second']:>6.1f} {ten['p50_ms']:>6.1f} {ten['p95_ms']:>6.1f}      "
+              f"{paced['messages_per_second']:>6.1f} {paced['p50_ms']:>6.1f} {paced['p95_ms']:>6.1f}")
     if len(results) == 2:
         ours, default = results
         ratio = ours["load_10"]["messages_per_second"] / default["load_10"]["messages_per_second"]
@@ -197,6 +208,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("ours", "default"))
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration per concurrency level")
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="seconds the pausing users wait after each answer (the third load)")
     parser.add_argument("--out", type=Path, default=RESULTS / "rasa_bench.json")
     parser.add_argument("--default-epochs", type=int, default=100,
                         help="epochs of the default's neural components; under 100 its accuracy is not measured")
@@ -214,7 +227,8 @@ def main() -> None:
             path = config or default_config(workdir / "default-config.yml", args.default_epochs)
             reduced = name == "default" and args.default_epochs != 100
             results.append(bench_config(name, path, workdir, args.seconds, nlu_eval,
-                                        evaluate=not reduced, epochs=args.default_epochs if reduced else None))
+                                        evaluate=not reduced, epochs=args.default_epochs if reduced else None,
+                                        pause=args.pause))
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))

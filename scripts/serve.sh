@@ -18,7 +18,8 @@ case "${1:-}" in
       --workers "${BACKEND_WORKERS:-1}" --proxy-headers
     ;;
   actions)
-    exec "$BOT_VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
+    # actions.server: rasa-sdk, holding the domain Rasa no longer sends (actions/domain.py).
+    exec "$BOT_VENV/bin/python" -m actions.server --actions actions --port "$ACTIONS_PORT"
     ;;
   rasa)
     model="${RASA_MODEL:-$(ls -t "$MODELS_DIR"/ge-*.tar.gz 2>/dev/null | head -n 1)}"

@@ -6,7 +6,8 @@
 - `backend`: the backend replaced by an `httpx.MockTransport` (no live service): declare the
   answers with `backend.on("GET", "/programs", json=[...])`, take it down with `backend.down = True`,
   read what was sent with `backend.calls(...)`.
-- `domain`: the merged domain of `bot/domain/*.yml`, as the action server receives it.
+- `domain`: the domain the action server serves to the actions (actions/domain.py: `bot/domain`
+  loaded by Rasa).
 - `responses_of`, `message_for`, `payloads_of`, `slots_set`: read what an action said and did.
 """
 
@@ -20,34 +21,21 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import BackendClient, set_client
+from actions.domain import served_domain
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_DIR = ROOT / "bot" / "domain"
 BACKEND_URL = "http://backend.test"
 SERVICE_TOKEN = "test-service-token"
 
 
 # --------------------------------------------------------------------------------------- domain
-def load_domain(directory: Path = DOMAIN_DIR) -> dict[str, Any]:
-    """The domain files merged the way Rasa merges them (lists concatenated, dicts united)."""
-    merged: dict[str, Any] = {"intents": [], "entities": [], "actions": [], "slots": {}, "responses": {}, "forms": {}}
-    for path in sorted(directory.glob("*.yml")):
-        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for key in ("intents", "entities", "actions"):
-            merged[key].extend(part.get(key) or [])
-        for key in ("slots", "responses", "forms"):
-            merged[key].update(part.get(key) or {})
-    return merged
-
-
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return load_domain()
+    return served_domain()[0]
 
 
 # -------------------------------------------------------------------------------------- trackers

@@ -1,5 +1,6 @@
 """bot/launcher.py's fixes do exactly what Rasa's code does: same parses, same predictions, same
-slot copies, same event classes, same validation of action server replies."""
+slot copies, same event classes, same empty-domain check, same validation of action server
+replies; and action calls carry the domain's digest where Rasa would send the domain."""
 
 from __future__ import annotations
 
@@ -10,21 +11,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import CategoricalSlot, TextSlot
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 
+from actions.domain import DIGEST_KEY, domain_digest, served_domain
 from bot import launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_RUN = DaskGraphRunner.run
 RASA_RESOLVE = Event.resolve_by_type
+RASA_IS_EMPTY = Domain.is_empty
 
 CONVERSATION = ["bonjour", "vous êtes un robot ?", "السلام", "bghit nakhod rdv f casa", "stop", "merci", "bslama"]
 
@@ -124,3 +130,34 @@ def test_action_server_replies_are_validated_as_before() -> None:
     validate(good, RemoteAction.action_response_format_spec())
     with pytest.raises(ValidationError):
         validate(bad, RemoteAction.action_response_format_spec())
+
+
+def test_an_empty_domain_is_recognised_as_rasa_recognises_it(agent: Agent) -> None:
+    launcher.apply_fixes()
+    assert Domain.empty().is_empty() and RASA_IS_EMPTY(Domain.empty())
+    assert not agent.domain.is_empty() and not RASA_IS_EMPTY(agent.domain)
+    tiny = Domain.from_dict({"intents": ["greet"]})
+    assert tiny.is_empty() is RASA_IS_EMPTY(tiny) is False
+
+
+def test_action_calls_carry_the_domains_digest_instead_of_the_domain(agent: Agent) -> None:
+    launcher.apply_fixes()
+    tracker = asyncio.run(agent.processor.fetch_tracker_and_update_session("launcher-digest"))
+    domain = agent.domain
+    # As our endpoints configure it: no domain, and the digest the action server compares.
+    selective = RemoteAction("action_session_start", EndpointConfig("http://actions", enable_selective_domain=True))
+    call = selective._action_call_format(tracker, domain)
+    assert "domain" not in call
+    assert call[DIGEST_KEY] == domain_digest(domain.as_dict())
+    # The model was trained from the files the action server serves: the digests agree.
+    assert call[DIGEST_KEY] == served_domain()[1]
+    # Without the selective domain, Rasa's call as before: the whole domain, no digest.
+    full = RemoteAction("action_session_start", EndpointConfig("http://actions"))._action_call_format(tracker, domain)
+    assert full["domain"] == domain.as_dict() and DIGEST_KEY not in full
+    assert {k: v for k, v in call.items() if k != DIGEST_KEY} == {k: v for k, v in full.items() if k != "domain"}
+
+
+def test_our_endpoints_enable_the_selective_domain() -> None:
+    for name in ("endpoints.yml", "endpoints.compose.yml"):
+        endpoints = yaml.safe_load((ROOT / "bot" / name).read_text())
+        assert endpoints["action_endpoint"]["enable_selective_domain"] is True, name

@@ -10,6 +10,12 @@ and intent (plus those that name no intent, and the few that name no plain actio
 then Rasa's own test runs on those: the set of applicable rules, and so every prediction, is
 unchanged (tests/bot/test_policies.py compares both on every turn of the test stories).
 
+After a user message, RulePolicy also searches rules for the message's *text* (end-to-end
+rules), which costs a second featurisation of the whole conversation. A text state has the
+previous action `action_listen` and no intent, so only rules whose last state names no intent
+after `action_listen` (or is unindexed) could match it; when the model has none (ours: all its
+rules name intents), that search finds nothing, and is skipped with the same outcome.
+
 Training is left to RulePolicy untouched: its contradiction checks run `_predict` while the
 lookup is still being built, so the index is only used from `predict_action_probabilities`.
 """
@@ -20,9 +26,9 @@ from collections import defaultdict
 from typing import Any
 
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
@@ -70,6 +76,11 @@ class RuleIndex:
         intent = current.get(USER, {}).get(INTENT)
         return by_intent.get(None, set()) | by_intent.get(intent, set()) | self.unindexed
 
+    def may_match_text(self) -> bool:
+        """Whether a rule could match a state right after a user message featurised by its text
+        (previous action `action_listen`, no intent): what `candidates` would return for it."""
+        return bool(self.by_action.get(ACTION_LISTEN_NAME, {}).get(None)) or bool(self.unindexed)
+
 
 def _plain(value: Any) -> bool:
     """A value a rule requires as such (not empty, not "must not be set")."""
@@ -103,6 +114,16 @@ class IndexedRulePolicy(RulePolicy):
         if index is None or index.size != len(lookup):
             index = self._indexes[id(lookup)] = RuleIndex(lookup)
         return index
+
+    def _find_action_from_rules(self, tracker: DialogueStateTracker, domain: Domain,
+                                use_text_for_last_user_input: bool) -> tuple[str | None, str | None, bool]:
+        if (self._predicting and use_text_for_last_user_input
+                and not any(self._index(self.lookup[table]).may_match_text()
+                            for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH))):
+            # No rule, nor loop unhappy-path rule, can match: what RulePolicy's search would find
+            # (its source is only read when it found an action).
+            return None, None, False
+        return super()._find_action_from_rules(tracker, domain, use_text_for_last_user_input)
 
     def _get_possible_keys(self, lookup: dict[str, Any], states: list[State]) -> set[str]:
         if not self._predicting or not states:

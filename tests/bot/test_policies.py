@@ -18,6 +18,7 @@ from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, R
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrainingDataGenerator
@@ -101,3 +102,24 @@ def test_the_index_only_narrows_the_scan(policy: IndexedRulePolicy) -> None:
     # Most rules are indexed by a previous action and an intent, so a prediction tests few of them.
     largest = max(len(keys) for by_intent in index.by_action.values() for keys in by_intent.values())
     assert largest + len(index.unindexed) < len(lookup) / 4
+
+
+def test_predictions_are_rule_policys_on_every_turn(policy: IndexedRulePolicy, domain: Domain) -> None:
+    """The whole prediction (the text search skipped, the index used) against RulePolicy's own."""
+    compared = after_user = 0
+    for tracker in _trackers(domain):
+        for prefix in _prefixes(tracker, domain):
+            ours = policy.predict_action_probabilities(prefix, domain)
+            theirs = RulePolicy.predict_action_probabilities(policy, prefix, domain)  # _predicting unset: no shortcut
+            assert ours.probabilities == theirs.probabilities, prefix.events
+            assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events], prefix.events
+            assert (ours.is_end_to_end_prediction, ours.is_no_user_prediction) == (
+                theirs.is_end_to_end_prediction, theirs.is_no_user_prediction)
+            compared += 1
+            after_user += prefix.latest_action_name == ACTION_LISTEN_NAME
+    assert compared > 250 and after_user > 100, (compared, after_user)
+
+
+def test_our_rules_never_match_a_messages_text(policy: IndexedRulePolicy) -> None:
+    # So the text search is skipped: every rule names the intent it answers.
+    assert not any(RuleIndex(policy.lookup[t]).may_match_text() for t in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH))

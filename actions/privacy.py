@@ -1,9 +1,13 @@
 """The "delete my data" flow: after the person confirms, DELETE /citizens/{phone}, then forget the
 conversation's personal slots.
 
-Whose data: on WhatsApp the sender's number (the channel checks it); on the web only a number
-given in this same conversation. A number merely typed in answer to "which number?" would let
-anyone erase someone else's data and cancel their appointments, so the web does not ask for one.
+Whose data: on WhatsApp the sender's number (the channel checks it). On the web a typed number
+proves nothing: anyone could type someone else's, in the booking or anywhere else, and erase
+their data and cancel their appointments. So the web erases only a number this conversation has
+shown it holds, the same proof that opens an appointment there: the number *and* the reference
+of one of its appointments (actions/booking.py sets `appointment_info` only when the backend
+found that reference among the number's appointments). Otherwise the person is told how to
+prove it, or to write from their number on WhatsApp, and nothing is erased or revealed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendRejected, BackendUnavailable, get_client
-from actions.handoff import display_phone, known_phone
+from actions.handoff import display_phone, normalize_phone, sender_phone
 
 # What the conversation holds about the person (booking, eligibility, handoff, agencies); the
 # language is a setting, not personal data, and stays.
@@ -31,6 +35,29 @@ def forget_person(domain: DomainDict) -> list[EventType]:
     return [SlotSet(slot, None) for slot in PERSONAL_SLOTS if slot in declared]
 
 
+def proven_phone(tracker: Tracker) -> str | None:
+    """On the web, the conversation's number if an appointment was opened with it in this
+    session (its reference given and found among the number's appointments), else None."""
+    proven: set[str] = set()
+    phone: str | None = None
+    opened = False
+    # An action's slots arrive together (the number and the appointment it opened, in any
+    # order): an appointment proves the number the conversation had once that batch was applied.
+    for event in [*tracker.events, {"event": "end"}]:
+        if event.get("event") == "slot":
+            if event.get("name") == "phone":
+                value = event.get("value")
+                phone = normalize_phone(value) if isinstance(value, str) else None
+            elif event.get("name") == "appointment_info" and event.get("value"):
+                opened = True
+            continue
+        if opened and phone:
+            proven.add(phone)
+        opened = False
+    current = normalize_phone(tracker.get_slot("phone"))
+    return current if current in proven else None
+
+
 class ActionDeleteMyData(Action):
     def name(self) -> str:
         return "action_delete_my_data"
@@ -38,9 +65,10 @@ class ActionDeleteMyData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        phone = known_phone(tracker)
+        phone = sender_phone(tracker) or proven_phone(tracker)
         if phone is None:
-            dispatcher.utter_message(response="utter_delete_no_phone")
+            typed = normalize_phone(tracker.get_slot("phone"))
+            dispatcher.utter_message(response="utter_delete_needs_reference" if typed else "utter_delete_no_phone")
             return forget_person(domain)
         try:
             erasure = await get_client().erase_citizen(phone)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from actions.privacy import PERSONAL_SLOTS, ActionDeleteMyData
-from tests.actions.conftest import FakeBackend, assert_responses_exist, make_tracker, responses_of, slots_set
+from actions.privacy import PERSONAL_SLOTS, ActionDeleteMyData, proven_phone
+from tests.actions.conftest import (
+    FakeBackend,
+    action_event,
+    assert_responses_exist,
+    make_tracker,
+    responses_of,
+    slot_event,
+    slots_set,
+    user_event,
+)
 
 ERASED = {"erased": True, "citizen": True, "appointments_cancelled": 1, "appointments_anonymised": 2,
           "handoffs_anonymised": 1, "notifications_erased": 3}
@@ -33,13 +42,61 @@ async def test_whatsapp_erases_the_senders_data_and_forgets_the_person(dispatche
     assert_responses_exist(dispatcher, domain)
 
 
+OPENED = {"reference": "K7M2QX", "agency_id": "tanger", "agency_name": "Tanger", "service": "information_orientation",
+          "service_name": "Information", "starts_at": "2027-01-12T09:00:00+01:00"}
+
+
+def _opened_with(phone: str, *, info_first: bool = False) -> list[dict]:
+    """The web conversation opened an appointment: the number typed, then its reference found."""
+    asked = [action_event("appointments_form"), user_event("0712345678"), slot_event("phone", phone)]
+    found = [slot_event("appointment_ref", OPENED["reference"]), slot_event("appointment_info", OPENED)]
+    if info_first:  # the number and the appointment set by the same action, in the other order
+        return [action_event("appointments_form"), user_event("K7M2QX"), *found, slot_event("phone", phone)]
+    return [*asked, action_event("appointments_form"), user_event("K7M2QX"), *found,
+            action_event("action_stop_appointments"), slot_event("appointment_info", None)]
+
+
 @pytest.mark.asyncio
-async def test_web_erases_the_number_given_in_this_conversation(dispatcher, domain, backend):
+@pytest.mark.parametrize("info_first", [False, True])
+async def test_web_erases_a_number_whose_appointment_was_opened_with_its_reference(dispatcher, domain, backend,
+                                                                                  info_first):
     backend.on("DELETE", "/citizens/+212712345678", json={**ERASED, "appointments_cancelled": 0})
-    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"})
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"},
+                         history=_opened_with("0712345678", info_first=info_first))
     await ActionDeleteMyData().run(dispatcher, tracker, domain)
     assert [r.url.path for r in backend.calls()] == ["/api/v1/citizens/+212712345678"]
     assert responses_of(dispatcher) == ["utter_data_deleted"]
+
+
+@pytest.mark.asyncio
+async def test_web_never_erases_a_number_merely_typed(dispatcher, domain, backend):
+    # Someone else's number typed in the booking form (or anywhere): nothing erased, nothing said
+    # about that number, the conversation forgets it.
+    history = [action_event("booking_form"), user_event("0712345678"), slot_event("phone", "+212712345678")]
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678", "full_name": "X"}, history=history)
+    events = await ActionDeleteMyData().run(dispatcher, tracker, domain)
+    assert backend.calls() == []
+    assert responses_of(dispatcher) == ["utter_delete_needs_reference"]
+    assert "+212712345678" not in str(dispatcher.messages) and "07 12" not in str(dispatcher.messages)
+    assert slots_set(events)["phone"] is None and slots_set(events)["full_name"] is None
+    assert_responses_exist(dispatcher, domain)
+
+
+@pytest.mark.asyncio
+async def test_web_an_appointment_opened_with_another_number_proves_nothing(dispatcher, domain, backend):
+    # The person's own appointment opened, then another number typed: that one is not proven.
+    history = [*_opened_with("0612345678"), action_event("booking_form"), user_event("0712345678"),
+               slot_event("phone", "+212712345678")]
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=history)
+    assert proven_phone(tracker) is None
+    await ActionDeleteMyData().run(dispatcher, tracker, domain)
+    assert backend.calls() == []
+    assert responses_of(dispatcher) == ["utter_delete_needs_reference"]
+
+
+def test_a_proven_number_stays_proven_when_the_appointment_is_closed() -> None:
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=_opened_with("+212712345678"))
+    assert proven_phone(tracker) == "+212712345678"
 
 
 @pytest.mark.asyncio
@@ -65,7 +122,8 @@ async def test_nothing_held_is_said_so(dispatcher, domain, backend):
 @pytest.mark.asyncio
 async def test_backend_down_keeps_everything_to_try_again(dispatcher, domain, backend):
     backend.down = True
-    events = await ActionDeleteMyData().run(dispatcher, _confirmed(channel="socketio", slots=PERSONAL), domain)
+    tracker = _confirmed(channel="socketio", slots=PERSONAL, history=_opened_with(PERSONAL["phone"]))
+    events = await ActionDeleteMyData().run(dispatcher, tracker, domain)
     assert events == []
     assert responses_of(dispatcher) == ["utter_backend_unavailable"]
 
@@ -73,7 +131,8 @@ async def test_backend_down_keeps_everything_to_try_again(dispatcher, domain, ba
 @pytest.mark.asyncio
 async def test_other_refusals_are_explained_and_keep_the_slots(dispatcher, domain, backend):
     backend.on("DELETE", "/citizens/+212612345678", json={"detail": "phone: invalid"}, status=422)
-    events = await ActionDeleteMyData().run(dispatcher, _confirmed(channel="socketio", slots=PERSONAL), domain)
+    events = await ActionDeleteMyData().run(dispatcher, _confirmed(channel="whatsapp", sender_id="+212612345678",
+                                                                   slots=PERSONAL), domain)
     assert events == []
     assert responses_of(dispatcher) == ["utter_delete_failed"]
     assert_responses_exist(dispatcher, domain)

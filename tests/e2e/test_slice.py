@@ -89,3 +89,41 @@ def test_on_the_web_another_persons_reference_opens_nothing(stack: Stack) -> Non
     still = httpx.get(f"{stack.backend_url}/api/v1/appointments/{reference}",
                       headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
     assert still.status_code == 200 and still.json()["status"] == "booked", still.text
+
+
+def _status(stack: Stack, reference: str) -> str:
+    found = httpx.get(f"{stack.backend_url}/api/v1/appointments/{reference}",
+                      headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
+    assert found.status_code == 200, found.text
+    return str(found.json()["status"])
+
+
+def test_on_the_web_a_typed_number_erases_nothing(stack: Stack) -> None:
+    victim = f"06{uuid.uuid4().int % 10**8:08d}"
+    reference = _book_through_the_backend(stack, victim)
+    sender = f"web-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "mes rendez-vous")
+    stack.say(sender, victim)  # the number, without its reference
+    stack.say(sender, "supprimer mes données")
+    answer = _texts(stack.say(sender, "oui"))
+    assert "Je n'ai rien effacé" in answer and victim not in answer.replace(" ", ""), answer
+    assert _status(stack, reference) == "booked"
+
+
+def test_on_the_web_the_number_and_its_reference_erase_the_persons_data(stack: Stack) -> None:
+    phone = f"07{uuid.uuid4().int % 10**8:08d}"
+    reference = _book_through_the_backend(stack, phone)
+    sender = f"web-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "mes rendez-vous")
+    stack.say(sender, phone)
+    assert reference in _texts(stack.say(sender, reference))
+    assert "supprimer vos données" in _texts(stack.say(sender, "supprimer mes données"))
+    before = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10).text
+    assert phone in before and reference in before  # what Rasa's tracker store held until now
+    answer = _texts(stack.say(sender, "oui"))
+    assert "C'est fait" in answer, answer
+    assert _status(stack, reference) == "cancelled"
+    # Rasa's tracker store no longer holds the conversation (bot/tracker_stores.py).
+    after = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10)
+    assert after.status_code == 200 and phone not in after.text and reference not in after.text, after.text
+    assert not [e for e in after.json()["events"] if e["event"] == "user"]

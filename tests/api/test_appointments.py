@@ -33,7 +33,7 @@ from app.services import appointments as appointments_service
 from app.services.auth import create_staff
 from app.services.availability import current_time, list_slots
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 CASA = ZoneInfo("Africa/Casablanca")
@@ -247,6 +247,43 @@ def test_the_same_key_with_another_body_is_422(api: TestClient, service_headers:
     other = post(api, service_headers, booking(starts_at="2027-01-12T10:00:00+01:00"), key="booking-key-2")
     assert other.status_code == 422 and "different request" in other.text
     assert len(active_rows(session, "t-book-a")) == 1
+
+
+def test_a_key_replays_for_a_day_then_is_forgotten(api: TestClient, service_headers: dict[str, str],
+                                                   session: Session) -> None:
+    first = post(api, service_headers, booking(), key="booking-key-day")
+    assert first.status_code == 201
+    aged = post(api, service_headers, booking(starts_at="2027-01-12T10:00:00+01:00"), key="booking-key-aged")
+    assert aged.status_code == 201
+    # The second key's record is a day and a minute old: the next booking deletes it.
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == "booking-key-aged")
+                    .values(created_at=NOW.astimezone(UTC) - timedelta(hours=24, minutes=1)))
+    session.commit()
+    third = post(api, service_headers, booking(starts_at="2027-01-13T09:00:00+01:00"), key="booking-key-other")
+    assert third.status_code == 201
+    session.expire_all()
+    assert session.get(IdempotencyRecord, "booking-key-aged") is None
+    # A key within its day still replays.
+    again = post(api, service_headers, booking(), key="booking-key-day")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
+def test_an_expired_key_not_yet_deleted_is_free_again(api: TestClient, service_headers: dict[str, str],
+                                                      session: Session) -> None:
+    first = post(api, service_headers, booking(), key="booking-key-reuse")
+    assert first.status_code == 201
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == "booking-key-reuse")
+                    .values(created_at=NOW.astimezone(UTC) - timedelta(days=3)))
+    session.commit()
+    # As if the batch deletion had not reached it yet.
+    appointments_service.FORGET_BATCH, batch = 0, appointments_service.FORGET_BATCH
+    try:
+        later = post(api, service_headers, booking(starts_at="2027-01-13T09:00:00+01:00"), key="booking-key-reuse")
+    finally:
+        appointments_service.FORGET_BATCH = batch
+    assert later.status_code == 201 and "Idempotent-Replayed" not in later.headers
+    assert later.json()["reference"] != first.json()["reference"]
 
 
 def test_a_booking_is_all_or_nothing(session_factory: sessionmaker[Session], agencies: None,

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/appointments", tags=["appointments"])
 
 NowDep = Annotated[datetime, Depends(current_time)]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200,
-                                       description="a unique key per booking attempt; retries reuse it")]
+                                       description="a unique key per booking attempt; retries reuse it (24 h)")]
 _CONFLICTS: dict[int | str, dict[str, Any]] = {
     409: {"description": "the slot is full or not a bookable slot, or the person is busy then"}}
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from fastapi import HTTPException, status
@@ -87,9 +87,30 @@ def _request_hash(payload: AppointmentCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(session: Session, key: str, request_hash: str) -> BookingResult | None:
+# How long an Idempotency-Key replays its first answer. Retries come within seconds or minutes;
+# the record holds the booking's personal data, so it is not kept for ever.
+REPLAY_RETENTION = timedelta(hours=24)
+# Old records deleted per booking: enough to keep up, little work for any one request.
+FORGET_BATCH = 200
+
+
+def _forget_old_replays(session: Session, now: datetime) -> None:
+    """Delete replay records past REPLAY_RETENTION, a batch at a time, in a transaction of its
+    own; rows another booking is already deleting are skipped (PostgreSQL), not waited for."""
+    old = (select(IdempotencyRecord.key).where(IdempotencyRecord.created_at < now - REPLAY_RETENTION)
+           .limit(FORGET_BATCH).with_for_update(skip_locked=True))
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.key.in_(old)))
+    session.commit()
+
+
+def _replay(session: Session, key: str, request_hash: str, now: datetime) -> BookingResult | None:
     record = session.get(IdempotencyRecord, key)
     if record is None:
+        return None
+    if stored_utc(record.created_at) < now - REPLAY_RETENTION:
+        # Past its retention (not yet deleted): the key is free again, for a new booking.
+        session.delete(record)
+        session.commit()
         return None
     if record.request_hash != request_hash:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -159,7 +180,8 @@ def _try_booking(session: Session, *, payload: AppointmentCreate, agency: Agency
 def book(*, session: Session, payload: AppointmentCreate, idempotency_key: str, now: datetime) -> BookingResult:
     now = as_utc(now)
     request_hash = _request_hash(payload)
-    replay = _replay(session, idempotency_key, request_hash)
+    _forget_old_replays(session, now)
+    replay = _replay(session, idempotency_key, request_hash, now)
     if replay is not None:
         return replay
     agency = bookable_agency(session, payload.agency_id)
@@ -179,11 +201,11 @@ def book(*, session: Session, payload: AppointmentCreate, idempotency_key: str, 
         except HTTPException:
             session.rollback()
             # A concurrent retry of this very request may be what filled the slot or the person's time.
-            replay = _replay(session, idempotency_key, request_hash)
+            replay = _replay(session, idempotency_key, request_hash, now)
             if replay is not None:
                 return replay
             raise
-        replay = _replay(session, idempotency_key, request_hash)
+        replay = _replay(session, idempotency_key, request_hash, now)
         if replay is not None:
             return replay
     raise _conflict("this slot is full: choose another time")

@@ -270,6 +270,10 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
             # only words Darija alone uses do.
             if len(set(words) & _ARY_LATN_WORDS) >= 2 and not set(words) & _FR_WORDS:
                 return "ary_latn"
+            if current in LATIN_SCRIPT_VARIETIES:
+                # Darija borrows French words all the time ("bonjour", "merci", "d'accord"): one
+                # or two of them are code-switching, not a move from Darija to French.
+                return None
             language, probability = model.predict(signal)
             return language if probability >= SHORT_LATIN_CONFIDENCE or switch else None
         if script == "latin" and intent == "inform" and len(words) <= BARE_ANSWER_WORDS:
@@ -311,6 +315,7 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
 
 
 ARABIC_SCRIPT_VARIETIES = ("ar", "ary")
+LATIN_SCRIPT_VARIETIES = ("fr", "ary_latn")
 
 # Latin-script answers to a form's question this short carry no language (see `detect`).
 BARE_ANSWER_WORDS = 3

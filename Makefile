@@ -20,7 +20,7 @@ migration:
 lint:
 	@.venv-api/bin/ruff check api tests bench common actions bot
 
-bench:
+bench: setup
 	@scripts/bench.sh
 
 clean:

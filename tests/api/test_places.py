@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from app.core.config import get_settings
+from app.core.db import get_session
+from app.main import create_app
+from app.services import places as places_module
 from app.services.places import PlaceIndex, alias_keys, load_places
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -228,3 +233,28 @@ def test_a_place_by_id(client: TestClient) -> None:
     body = client.get("/api/v1/places/province-al-haouz", params={"lang": "ar"}).json()
     assert body["name"] == "الحوز" and body["kind"] == "province" and body["region"]["id"] == "region-marrakech-safi"
     assert client.get("/api/v1/places/atlantis").status_code == 404
+
+
+def test_concurrent_first_loads_build_the_index_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: list[Path] = []
+    build = places_module.read_places
+
+    def counted(path: Path) -> PlaceIndex:
+        builds.append(path)
+        return build(path)
+
+    monkeypatch.setattr(places_module, "read_places", counted)
+    places_module._cached.cache_clear()
+    path = get_settings().reference_dir / "places.yaml"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        indexes = list(pool.map(lambda _: load_places(path), range(8)))
+    assert builds == [path] and all(index is indexes[0] for index in indexes)
+
+
+def test_the_backend_builds_the_index_before_serving(session_factory: sessionmaker[Session]) -> None:
+    places_module._cached.cache_clear()
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session_factory()  # no notifier on a test database
+    with TestClient(app):
+        # Started, and not one request made: the index is already there.
+        assert places_module._cached.cache_info().currsize == 1

@@ -8,6 +8,7 @@ the file; `ge_text.Gazetteer` matches it). A place's id is the canonical value o
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -270,6 +271,13 @@ def _cached(path: Path, mtime_ns: int) -> PlaceIndex:
     return read_places(path)
 
 
+_building = threading.Lock()
+
+
 def load_places(path: Path) -> PlaceIndex:
-    """The index for this file, built once per process (and again only if the file changes)."""
-    return _cached(path, path.stat().st_mtime_ns)
+    """The index for this file, built once per process (and again only if the file changes).
+
+    Building takes about a second: concurrent first requests wait for one build instead of each
+    making its own (the backend warms it at startup anyway, app/main.py)."""
+    with _building:
+        return _cached(path, path.stat().st_mtime_ns)

@@ -60,10 +60,25 @@ def _book_through_the_backend(stack: Stack, phone: str) -> str:
     return str(booked.json()["reference"])
 
 
+def _new_number(prefix: str = "06") -> str:
+    return f"{prefix}{uuid.uuid4().int % 10**8:08d}"
+
+
+def _booked_web_visitor(stack: Stack, prefix: str = "06") -> tuple[str, str, str]:
+    """A person's number, the reference of their appointment, and a new web conversation."""
+    phone = _new_number(prefix)
+    return phone, _book_through_the_backend(stack, phone), f"web-{uuid.uuid4().hex[:8]}"
+
+
+def _status(stack: Stack, reference: str) -> str:
+    found = httpx.get(f"{stack.backend_url}/api/v1/appointments/{reference}",
+                      headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
+    assert found.status_code == 200, found.text
+    return str(found.json()["status"])
+
+
 def test_on_the_web_an_appointment_is_shown_only_with_its_reference(stack: Stack) -> None:
-    phone = f"06{uuid.uuid4().int % 10**8:08d}"
-    reference = _book_through_the_backend(stack, phone)
-    sender = f"web-{uuid.uuid4().hex[:8]}"
+    phone, reference, sender = _booked_web_visitor(stack)
     asked = _texts(stack.say(sender, "mes rendez-vous"))
     assert "numéro" in asked.lower() or "téléphone" in asked.lower(), asked
     # The number alone: the reference is asked for, and nothing about the appointment is told.
@@ -78,30 +93,17 @@ def test_on_the_web_an_appointment_is_shown_only_with_its_reference(stack: Stack
 
 
 def test_on_the_web_another_persons_reference_opens_nothing(stack: Stack) -> None:
-    reference = _book_through_the_backend(stack, f"06{uuid.uuid4().int % 10**8:08d}")
-    stranger = f"06{uuid.uuid4().int % 10**8:08d}"
-    sender = f"web-{uuid.uuid4().hex[:8]}"
+    _, reference, sender = _booked_web_visitor(stack)
+    stranger = _new_number()
     stack.say(sender, "annuler mon rendez-vous")
     stack.say(sender, stranger)
     refused = _texts(stack.say(sender, reference))
     assert "Je ne trouve pas" in refused, refused
-    # Nothing was cancelled.
-    still = httpx.get(f"{stack.backend_url}/api/v1/appointments/{reference}",
-                      headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
-    assert still.status_code == 200 and still.json()["status"] == "booked", still.text
-
-
-def _status(stack: Stack, reference: str) -> str:
-    found = httpx.get(f"{stack.backend_url}/api/v1/appointments/{reference}",
-                      headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
-    assert found.status_code == 200, found.text
-    return str(found.json()["status"])
+    assert _status(stack, reference) == "booked"  # nothing was cancelled
 
 
 def test_on_the_web_a_typed_number_erases_nothing(stack: Stack) -> None:
-    victim = f"06{uuid.uuid4().int % 10**8:08d}"
-    reference = _book_through_the_backend(stack, victim)
-    sender = f"web-{uuid.uuid4().hex[:8]}"
+    victim, reference, sender = _booked_web_visitor(stack)
     stack.say(sender, "mes rendez-vous")
     stack.say(sender, victim)  # the number, without its reference
     stack.say(sender, "supprimer mes données")
@@ -111,9 +113,7 @@ def test_on_the_web_a_typed_number_erases_nothing(stack: Stack) -> None:
 
 
 def test_on_the_web_the_number_and_its_reference_erase_the_persons_data(stack: Stack) -> None:
-    phone = f"07{uuid.uuid4().int % 10**8:08d}"
-    reference = _book_through_the_backend(stack, phone)
-    sender = f"web-{uuid.uuid4().hex[:8]}"
+    phone, reference, sender = _booked_web_visitor(stack, "07")
     stack.say(sender, "mes rendez-vous")
     stack.say(sender, phone)
     assert reference in _texts(stack.say(sender, reference))

@@ -38,7 +38,7 @@ def domain_digest(domain: dict[str, Any]) -> str:
 @functools.lru_cache(maxsize=1)
 def served_domain() -> tuple[dict[str, Any], str]:
     """The domain of DOMAIN_PATH exactly as Rasa loads it, and its digest (loaded once)."""
-    from rasa.shared.core.domain import Domain  # the bot's environment has Rasa; tests may not need it
+    from rasa.shared.core.domain import Domain  # only here: the action modules themselves never need Rasa
 
     domain = Domain.load(str(DOMAIN_PATH)).as_dict()
     return domain, domain_digest(domain)
@@ -55,7 +55,7 @@ def complete(action_call: dict[str, Any]) -> dict[str, Any]:
     sent = action_call.get(DIGEST_KEY)
     if sent and sent != digest and sent not in _reported:
         _reported.add(sent)
-        logger.error("Rasa's domain (digest %s) is not the action server's %s (%s, digest %s): retrain the "
-                     "model from these files or restart the action server with the model's files",
-                     sent, DOMAIN_PATH, "GE_DOMAIN_PATH", digest)
+        logger.error("Rasa's domain (digest %s) differs from the action server's (%s, digest %s; GE_DOMAIN_PATH "
+                     "sets it): retrain the model from these files, or give the action server the model's",
+                     sent, DOMAIN_PATH, digest)
     return {**action_call, "domain": domain}

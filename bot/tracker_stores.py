@@ -12,20 +12,27 @@ bot/endpoints.yml (in memory, `make run`) and bot/endpoints.compose.yml (Postgre
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 ERASE_ACTION = "action_delete_my_data"
 
 
-def erased(events: Iterable[Event]) -> bool:
-    """Whether `action_delete_my_data` ran and forgot the person (set `phone` to None)."""
+def erased(events: Sequence[Event]) -> bool:
+    """Whether, since the latest user message, `action_delete_my_data` ran and forgot the person
+    (set `phone` to None). Only that turn is read, from the end, so each save stays cheap: a
+    conversation with an erasure in it is never saved, so the erasure is in the turn being saved."""
+    turn: list[Event] = []
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            break
+        turn.append(event)
     after_erasure = False
-    for event in events:
+    for event in reversed(turn):
         if isinstance(event, ActionExecuted):
             after_erasure = event.action_name == ERASE_ACTION
         elif after_erasure and isinstance(event, SlotSet) and event.key == "phone" and event.value is None:

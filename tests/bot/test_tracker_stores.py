@@ -51,6 +51,9 @@ def test_an_erasure_is_the_action_forgetting_the_number() -> None:
     assert not erased([ActionExecuted("booking_form"), SlotSet("phone", None)])
     assert not erased([ActionExecuted("action_delete_my_data"), ActionExecuted("action_listen"),
                        SlotSet("phone", None)])
+    # Only the turn being saved counts (a saved conversation never holds an erasure).
+    assert erased([UserUttered("oui", {"name": "affirm"}), *ERASED])
+    assert not erased([*ERASED, UserUttered("bonjour", {"name": "greet"}), ActionExecuted("utter_greet")])
 
 
 def _stores(tmp_path: Path, domain: Domain) -> list[tuple[TrackerStore, TrackerStore]]:

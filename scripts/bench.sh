@@ -53,15 +53,7 @@ bench_backend() {
 }
 
 bench_backend SQLite "sqlite:///$work/bench.db"
-pg_url=$("$ROOT/scripts/pg.sh" start | tail -n 1) || die "could not start PostgreSQL"
+"$ROOT/scripts/pg.sh" start >/dev/null || die "could not start PostgreSQL"
 pg_started=1
-"$API_VENV/bin/python" - "$pg_url" <<'PY'
-import sys
-
-import psycopg
-
-with psycopg.connect(sys.argv[1].replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-    conn.execute("DROP DATABASE IF EXISTS ge_bench")
-    conn.execute("CREATE DATABASE ge_bench")
-PY
-bench_backend PostgreSQL "${pg_url%/ge_test}/ge_bench"
+bench_url=$("$ROOT/scripts/pg.sh" fresh ge_bench | tail -n 1) || die "could not empty the bench database"
+bench_backend PostgreSQL "$bench_url"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A private PostgreSQL server for the tests: `scripts/pg.sh start` prints nothing but the URL
-# on its last line; `scripts/pg.sh stop` ends it. Data lives in .run/pg (throwaway).
+# on its last line; `scripts/pg.sh fresh NAME` empties (or creates) a database on it and prints
+# its URL; `scripts/pg.sh stop` ends it. Data lives in .run/pg (throwaway).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # As root the server runs as the postgres user, who may not be allowed into the checkout (e.g. a
@@ -36,8 +37,15 @@ case "${1:-start}" in
     done
     echo "postgresql+psycopg://postgres@127.0.0.1:$port/ge_test"
     ;;
+  fresh)
+    # An empty database of that name (dropped first if it exists), on the started server; its URL.
+    db="${2:?usage: $0 fresh DATABASE}"
+    as_pg "$bindir/dropdb" -h "$dir" -p "$port" -U postgres --if-exists --force "$db"
+    as_pg "$bindir/createdb" -h "$dir" -p "$port" -U postgres "$db"
+    echo "postgresql+psycopg://postgres@127.0.0.1:$port/$db"
+    ;;
   stop)
     as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|fresh DATABASE|stop" >&2; exit 2 ;;
 esac

@@ -10,15 +10,8 @@ cd "$ROOT"
 "$ROOT/scripts/setup.sh" --dev || die "setup failed"
 pg_url=$("$ROOT/scripts/pg.sh" start | tail -n 1) || die "could not start PostgreSQL for the tests"
 trap '"$ROOT/scripts/pg.sh" stop' EXIT
-e2e_url="${pg_url%/ge_test}/ge_e2e"
 # The end-to-end database starts empty every run.
-"$API_VENV/bin/python" - "$pg_url" <<'PY'
-import sys
-import psycopg
-with psycopg.connect(sys.argv[1].replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-    conn.execute("DROP DATABASE IF EXISTS ge_e2e WITH (FORCE)")
-    conn.execute("CREATE DATABASE ge_e2e")
-PY
+e2e_url=$("$ROOT/scripts/pg.sh" fresh ge_e2e | tail -n 1) || die "could not empty the end-to-end database"
 
 model=$(ls -t "$MODELS_DIR"/ge-*.tar.gz | head -n 1)
 export PYTHONPATH="$ROOT"

@@ -16,8 +16,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.analytics import report
 from actions.backend import Agency, BackendRejected, BackendUnavailable, NearestAgencies, get_client
-from actions.handoff import report, shared_location
+from actions.handoff import shared_location
 from actions.language import language_of, localized_custom
 
 ASK_CITY = "utter_ask_agency_city"
@@ -177,7 +178,7 @@ class ActionFindAgency(AgencyLocator, Action):
             map=agency.map_url or "",
             buttons=_buttons(agency, labels),
         )
-        await report(tracker, "agency_searched", agency_id=agency.id)
+        report(tracker, "agency_searched", agency_id=agency.id)
         return events
 
 

@@ -5,6 +5,8 @@ as Rasa's default `action_session_start` does.
 Only codes leave the action server: the channel and the conversation's language. Never the
 sender id, the phone number or the profile name that the channels put in the metadata. A
 backend that is down or slow costs the funnel one count, never the person their conversation.
+Nobody waits for a report either: it is sent in the background, after the answer (the first
+answer of a conversation waited for this POST; under load it was its slowest part).
 
 Rasa runs this action before it reads the first message of a session: on a new conversation
 the channel comes from the message metadata the channels send (`session_started_metadata`), and
@@ -12,7 +14,7 @@ the language is known only if the conversation set it before (a returning person
 page said which language it shows.
 
 Other steps are reported with `report(tracker, kind, ...)`: e.g. the eligibility result action
-calls `await report(tracker, "eligibility_checked", place=city, segment=stage)` once per check
+calls `report(tracker, "eligibility_checked", place=city, segment=stage)` once per check
 (the backend's POST /eligibility is called several times per check, to choose the questions,
 so counting its calls would inflate the funnel).
 """
@@ -29,13 +31,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import get_client
+from actions.language import language_of
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "ar", "ary", "ary_latn")
+# The backend's programme codes (design §4); any other value is not reported.
+CONTRACT_PROGRAMS = frozenset({"generation_entrepreneurs", "ana_moukawil", "forsa", "intelaka", "auto_entrepreneur",
+                               "indh", "awrach", "tahfiz", "idmaj", "taehil"})
 METADATA_SLOT = "session_started_metadata"
-# The person is waiting for the first answer: the report gets this long, then is dropped.
+# A report that takes longer is dropped (a backend that hangs would otherwise pile them up).
 REPORT_TIMEOUT_SECONDS = 1.5
+# Reports on their way; held here because the event loop keeps only weak references to tasks.
+_PENDING: set[asyncio.Task[None]] = set()
 
 
 def conversation_channel(tracker: Tracker) -> str | None:
@@ -66,13 +74,33 @@ def conversation_language(tracker: Tracker) -> str | None:
     return str(page) if page in LANGUAGES else None
 
 
-async def report(tracker: Tracker, kind: str, **fields: str | None) -> None:
-    """Report one step of the conversation (eligibility_checked, booking_started...) with its
-    channel and language; never raises. `fields`: place, region, agency_id, segment, program."""
+def report(tracker: Tracker, kind: str, **fields: str | None) -> None:
+    """Report one step of the conversation (eligibility_checked, handoff_requested...) with its
+    channel and language, in the background; never raises. `fields`: place, region, agency_id,
+    segment, program (codes only, never a name or a number)."""
+    if fields.get("program") not in CONTRACT_PROGRAMS:
+        fields.pop("program", None)
+    # Mid-conversation the language slot is the language the person is answered in; a
+    # conversation that is not on WhatsApp is on the web (as handoff.channel_of says).
+    _send_soon(kind, channel=conversation_channel(tracker) or "web", language=language_of(tracker),
+               **{k: v for k, v in fields.items() if v})
+
+
+def _send_soon(kind: str, **fields: str | None) -> None:
+    task = asyncio.get_running_loop().create_task(_send(kind, **fields))
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+
+
+async def reports_sent() -> None:
+    """Wait until every report started so far is sent or dropped (tests, shutdown)."""
+    while _PENDING:
+        await asyncio.gather(*_PENDING)
+
+
+async def _send(kind: str, **fields: str | None) -> None:
     try:
-        await asyncio.wait_for(get_client().record_event(kind, channel=conversation_channel(tracker),
-                                                         language=conversation_language(tracker), **fields),
-                               timeout=REPORT_TIMEOUT_SECONDS)
+        await asyncio.wait_for(get_client().record_event(kind, **fields), timeout=REPORT_TIMEOUT_SECONDS)
     except Exception as error:  # whatever went wrong, the conversation goes on
         logger.warning("%s not recorded: %s", kind, error)
 
@@ -96,5 +124,6 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        await report(tracker, "conversation_started")
+        _send_soon("conversation_started", channel=conversation_channel(tracker),
+                   language=conversation_language(tracker))
         return session_start_events(tracker, domain)

@@ -23,8 +23,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.analytics import report
 from actions.backend import Assessment, BackendRejected, BackendUnavailable, Eligibility, get_client
-from actions.handoff import report
 from actions.language import language_of, localized_custom
 from actions.programs import dated, fit, short_name
 
@@ -463,7 +463,7 @@ class ActionEligibilityResult(Action):
             if shown:
                 dispatcher.utter_message(text=format_assessment(shown[0], labels))
             dispatcher.utter_message(response="utter_eligibility_book_offer", buttons=book_buttons([], labels))
-            await self._report(tracker, focus)
+            self._report(tracker, focus)
             return []
         dispatcher.utter_message(
             response="utter_eligibility_results",
@@ -472,12 +472,12 @@ class ActionEligibilityResult(Action):
         )
         bookable = [r for r in shown if r.outcome != "not_eligible"]
         dispatcher.utter_message(response="utter_eligibility_book_offer", buttons=book_buttons(bookable, labels))
-        await self._report(tracker, focus)
+        self._report(tracker, focus)
         return []
 
     @staticmethod
-    async def _report(tracker: Tracker, focus: str | None) -> None:
+    def _report(tracker: Tracker, focus: str | None) -> None:
         stage = tracker.get_slot("stage")
-        await report(tracker, "eligibility_checked", place=tracker.get_slot("city"), program=focus,
+        report(tracker, "eligibility_checked", place=tracker.get_slot("city"), program=focus,
                      segment=stage if stage in CHOICE_VALUES["stage"] else None)
 

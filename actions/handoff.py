@@ -2,13 +2,12 @@
 
 `ask_human` runs handoff_form (it asks only what is missing: the phone on the web, the place when
 no agency is known), then action_submit_handoff posts the request with a summary built from the
-tracker. The helpers here (phone numbers, channel, shared location, funnel reports) are shared
+tracker. The helpers here (phone numbers, channel, shared location) are shared
 with the other features (privacy, agencies, eligibility, programmes, booking).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any, Literal
@@ -18,15 +17,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.analytics import report
 from actions.backend import BackendRejected, BackendUnavailable, get_client
 from actions.language import language_of
 
 Channel = Literal["web", "whatsapp"]
 logger = logging.getLogger(__name__)
 # The `program` codes POST /events accepts (the contract's programme entity values).
-CONTRACT_PROGRAMS = frozenset({"generation_entrepreneurs", "ana_moukawil", "forsa", "intelaka", "auto_entrepreneur",
-                               "indh", "awrach", "tahfiz", "idmaj", "taehil"})
-REPORT_TIMEOUT_SECONDS = 1.5
 
 # Eastern Arabic and Persian digits, as typed on Arabic keyboards.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -131,21 +128,6 @@ def profile_name(tracker: Tracker) -> str | None:
     """The WhatsApp profile name the channel passes in the message metadata, if any."""
     name = _latest_metadata(tracker).get("profile_name")
     return str(name)[:200] if name else None
-
-
-async def report(tracker: Tracker, kind: str, **codes: str | None) -> None:
-    """One step of the conversation for the steering funnel (POST /events): codes only, never a
-    name or a number. Whatever goes wrong, the conversation goes on."""
-    if codes.get("program") not in CONTRACT_PROGRAMS:
-        codes.pop("program", None)
-    try:
-        await asyncio.wait_for(
-            get_client().record_event(kind, channel=channel_of(tracker), language=language_of(tracker),
-                                      **{k: v for k, v in codes.items() if v}),
-            timeout=REPORT_TIMEOUT_SECONDS,
-        )
-    except Exception as error:  # the funnel loses one count, the person loses nothing
-        logger.warning("%s not recorded: %s", kind, error)
 
 
 def _user_events(tracker: Tracker) -> list[dict[str, Any]]:
@@ -307,5 +289,5 @@ class ActionSubmitHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_rejected")
             return []
         dispatcher.utter_message(response="utter_handoff_done", phone=display_phone(phone))
-        await report(tracker, "handoff_requested", agency_id=agency_id, place=None if agency_id else place)
+        report(tracker, "handoff_requested", agency_id=agency_id, place=None if agency_id else place)
         return []

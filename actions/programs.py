@@ -15,8 +15,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.analytics import report
 from actions.backend import BackendRejected, BackendUnavailable, Program, ProgramSummary, get_client
-from actions.handoff import report
 from actions.language import language_of, localized_custom
 
 BUTTON_TITLE_MAX = 24
@@ -137,7 +137,7 @@ class ActionProgramInfo(Action):
             response="utter_program_info", details=format_program(program, labels),
             buttons=program_buttons(program, labels),
         )
-        await report(tracker, "programme_viewed", program=program.id)
+        report(tracker, "programme_viewed", program=program.id)
         return [SlotSet("program", program.id)]
 
 

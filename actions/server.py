@@ -1,12 +1,15 @@
 """rasa-sdk's action server, completing each call with the served domain: `python -m actions.server
---actions actions --port 5055` (scripts/serve.sh). See actions/domain.py for why."""
+--actions actions --port 5055` (scripts/serve.sh). See actions/domain.py for why. On shutdown it
+lets the funnel reports still on their way finish (actions/analytics.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk import endpoint
 from rasa_sdk.executor import ActionExecutor
 
+from actions.analytics import reports_sent
 from actions.domain import complete, served_domain
 
 
@@ -22,6 +25,15 @@ def apply() -> None:
 
     run.completes_domain = True  # type: ignore[attr-defined]
     ActionExecutor.run = run  # type: ignore[method-assign]
+
+    sdk_create_app = endpoint.create_app
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = sdk_create_app(*args, **kwargs)
+        app.register_listener(lambda app, loop: reports_sent(), "before_server_stop")
+        return app
+
+    endpoint.create_app = create_app
 
 
 def main() -> None:

@@ -14,16 +14,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.analytics import reports_sent
 from actions.backend import BackendClient, set_client
 from actions.domain import served_domain
 
@@ -223,3 +225,11 @@ def backend() -> Iterator[FakeBackend]:
     set_client(BackendClient(BACKEND_URL, SERVICE_TOKEN, transport=httpx.MockTransport(fake.handle)))
     yield fake
     set_client(None)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def reports_finish() -> AsyncIterator[None]:
+    """Funnel reports go out in the background (actions/analytics.py): a test's reports are sent
+    or dropped before its event loop closes. A test reading them awaits `reports_sent()` first."""
+    yield
+    await reports_sent()

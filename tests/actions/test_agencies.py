@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from actions.agencies import ActionFindAgency, ActionOpeningHours, shared_location
+from actions.analytics import reports_sent
 from tests.actions.conftest import (
     FakeBackend,
     assert_responses_exist,
@@ -59,6 +60,7 @@ async def test_nearest_agency_from_a_city_entity(dispatcher, domain, backend: Fa
     assert message["map"].startswith("https://www.openstreetmap.org/")
     assert payloads_of(message) == ['/book_appointment{"agency_id":"tanger"}', "/ask_human"]
     assert slots_set(events) == {"nearest_agency_id": "tanger"}
+    await reports_sent()
     assert FakeBackend.body(backend.calls("POST", "/events")[0])["agency_id"] == "tanger"
     assert_responses_exist(dispatcher, domain)
 

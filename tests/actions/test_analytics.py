@@ -11,7 +11,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import analytics
-from actions.analytics import ActionSessionStart, report
+from actions.analytics import ActionSessionStart, report, reports_sent
 from tests.actions.conftest import FakeBackend, slot_event, tracker_from_json, user_event
 
 DOMAIN = {"session_config": {"session_expiration_time": 60, "carry_over_slots_to_new_session": True}}
@@ -33,7 +33,9 @@ def steps(events: list[dict[str, Any]]) -> list[str]:
     return [e["name"] if e["event"] == "action" else e["event"] for e in events]
 
 
-def reported(backend: FakeBackend) -> list[Any]:
+async def reported(backend: FakeBackend) -> list[Any]:
+    """What reached the backend's /events, once the reports on their way are sent."""
+    await reports_sent()
     return [FakeBackend.body(r) for r in backend.calls("POST", "/events")]
 
 
@@ -43,7 +45,7 @@ async def test_a_new_whatsapp_conversation_is_reported_without_the_person(backen
     metadata = slot_event("session_started_metadata", WHATSAPP_METADATA)
     events = await run(tracker([metadata], sender_id="whatsapp:+212612345678",
                          slots={"session_started_metadata": WHATSAPP_METADATA}))
-    assert reported(backend) == [{"kind": "conversation_started", "channel": "whatsapp"}]
+    assert await reported(backend) == [{"kind": "conversation_started", "channel": "whatsapp"}]
     sent = backend.calls("POST", "/events")[0].content.decode()
     assert "612345678" not in sent and "Salma" not in sent
     assert steps(events) == ["session_started", "slot", "action_listen"]
@@ -60,7 +62,7 @@ async def test_a_returning_web_visitor_is_reported_with_their_language_and_keeps
         slot_event("city", "Tanger"),
     ]
     events = await run(tracker(history, slots={"language": "ary_latn", "city": "Tanger"}))
-    assert reported(backend) == [{"kind": "conversation_started", "channel": "web", "language": "ary_latn"}]
+    assert await reported(backend) == [{"kind": "conversation_started", "channel": "web", "language": "ary_latn"}]
     assert [(e["event"], e.get("name"), e.get("value")) for e in events] == [
         ("session_started", None, None), ("slot", "language", "ary_latn"), ("slot", "city", "Tanger"),
         ("action", "action_listen", None)]
@@ -72,14 +74,14 @@ async def test_the_web_pages_language_stands_in_until_the_conversation_sets_one(
     metadata = {"channel": "web", "page_language": "ar"}
     await run(tracker([slot_event("session_started_metadata", metadata)],
                       slots={"session_started_metadata": metadata}))
-    assert reported(backend) == [{"kind": "conversation_started", "channel": "web", "language": "ar"}]
+    assert await reported(backend) == [{"kind": "conversation_started", "channel": "web", "language": "ar"}]
 
 
 @pytest.mark.asyncio
 async def test_an_unknown_channel_and_language_are_left_out(backend: FakeBackend) -> None:
     backend.on("POST", "/events", status=201, json={"id": 4})
     await run(tracker([user_event("bonjour", intent="greet", channel="rest")]))
-    assert reported(backend) == [{"kind": "conversation_started"}]
+    assert await reported(backend) == [{"kind": "conversation_started"}]
 
 
 @pytest.mark.asyncio
@@ -99,32 +101,52 @@ async def test_the_session_starts_whatever_the_backend_does(backend: FakeBackend
         backend.on("POST", "/events", status=503 if failure == "server_error" else 422, json={"detail": "no"})
     events = await run(tracker([]))
     assert steps(events) == ["session_started", "action_listen"]
+    await reports_sent()
     assert len(backend.calls("POST", "/events")) == 1
 
 
 @pytest.mark.asyncio
-async def test_a_slow_backend_does_not_hold_the_first_answer(backend: FakeBackend,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analytics, "REPORT_TIMEOUT_SECONDS", 0.05)
+async def test_the_first_answer_does_not_wait_for_the_report(backend: FakeBackend) -> None:
+    sent = asyncio.Event()
 
     async def slow(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(2)
+        await sent.wait()
         return httpx.Response(201, json={"id": 6})
 
     backend.on("POST", "/events", handler=slow)  # type: ignore[arg-type]
-    started = asyncio.get_running_loop().time()
-    events = await run(tracker([]))
-    assert asyncio.get_running_loop().time() - started < 1
+    events = await run(tracker([]))  # returns while the backend has not answered
     assert steps(events) == ["session_started", "action_listen"]
+    sent.set()
+    assert await reported(backend) == [{"kind": "conversation_started"}]
+
+
+@pytest.mark.asyncio
+async def test_a_report_the_backend_does_not_answer_is_dropped(backend: FakeBackend,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(analytics, "REPORT_TIMEOUT_SECONDS", 0.05)
+
+    async def hung(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(60)
+        return httpx.Response(201, json={"id": 6})
+
+    backend.on("POST", "/events", handler=hung)  # type: ignore[arg-type]
+    started = asyncio.get_running_loop().time()
+    await run(tracker([]))
+    await reports_sent()
+    assert asyncio.get_running_loop().time() - started < 1
+    assert "conversation_started not recorded" in caplog.text
 
 
 @pytest.mark.asyncio
 async def test_a_step_of_the_conversation_is_reported_with_its_channel_and_language(backend: FakeBackend) -> None:
     backend.on("POST", "/events", status=201, json={"id": 7})
     state = tracker([user_event("wach n9der nstafed mn forsa", intent="check_eligibility", channel="whatsapp"),
-                     slot_event("language", "ary_latn")], sender_id="whatsapp:+212612345678")
-    await report(state, "eligibility_checked", place="tanja", segment="idea", program=None)
-    assert reported(backend) == [{"kind": "eligibility_checked", "channel": "whatsapp", "language": "ary_latn",
-                                  "place": "tanja", "segment": "idea"}]
+                     slot_event("language", "ary_latn")], sender_id="whatsapp:+212612345678",
+                    slots={"language": "ary_latn"})
+    report(state, "eligibility_checked", place="tanja", segment="idea", program=None)
+    assert await reported(backend) == [{"kind": "eligibility_checked", "channel": "whatsapp",
+                                        "language": "ary_latn", "place": "tanja", "segment": "idea"}]
     backend.down = True
-    await report(state, "eligibility_checked")  # never raises
+    report(state, "eligibility_checked")  # never raises
+    await reports_sent()

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from actions.analytics import reports_sent
 from actions.eligibility import (
     UNKNOWN,
     ActionEligibilityResult,
@@ -272,6 +273,7 @@ async def test_the_result_lists_eligible_and_maybe_with_reasons_dates_and_notice
     assert all(len(b["title"]) <= 24 for b in offer["buttons"])
     assert_responses_exist(dispatcher, domain)
     # Counted for the funnel (POST /events answered 404 here: the result is shown all the same).
+    await reports_sent()
     assert FakeBackend.body(engine.calls("POST", "/events")[0]) == {
         "kind": "eligibility_checked", "channel": "web", "language": "fr", "segment": "idea"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.analytics import reports_sent
 from actions.handoff import (
     ActionSubmitHandoff,
     ValidateHandoffForm,
@@ -155,6 +156,7 @@ async def test_the_request_is_counted_for_the_funnel_without_personal_data(dispa
     backend.on("POST", "/handoffs", json=HANDOFF_OUT, status=201)
     backend.on("POST", "/events", json={"id": 1}, status=201)
     await ActionSubmitHandoff().run(dispatcher, _whatsapp_conversation(city="tanger"), domain)
+    await reports_sent()
     assert FakeBackend.body(backend.calls("POST", "/events")[0]) == {
         "kind": "handoff_requested", "channel": "whatsapp", "language": "ary_latn", "place": "tanger"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.analytics import reports_sent
 from actions.backend import ProgramSummary
 from actions.programs import ActionDocuments, ActionProgramInfo, dated, resolve_program, short_name
 from tests.actions.conftest import (
@@ -91,6 +92,7 @@ async def test_a_programme_with_dated_benefits_status_and_next_steps(dispatcher,
     assert payloads_of(message) == ['/check_eligibility{"program":"forsa"}', '/book_appointment{"program":"forsa"}',
                                     '/ask_documents{"program":"forsa"}']
     assert slots_set(events) == {"program": "forsa"}
+    await reports_sent()
     assert FakeBackend.body(catalogue.calls("POST", "/events")[0])["program"] == "forsa"
     assert_responses_exist(dispatcher, domain)
 

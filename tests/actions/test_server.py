@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+import httpx
+import pytest
+from rasa_sdk import Action, Tracker, endpoint
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions import server
+from actions.analytics import report
 from actions.domain import served_domain
-from tests.actions.conftest import make_tracker
+from tests.actions.conftest import FakeBackend, make_tracker
 
 
 class _Probe(Action):
@@ -46,3 +49,25 @@ def test_the_executor_hands_the_served_domain_when_rasa_sends_none() -> None:
     # Rasa's own domain, when it sends one, is what the action sees.
     mine = {"responses": {"utter_greet": [{"text": "hi"}]}}
     assert _run(executor, {**call, "domain": mine}) == "1|hi"
+
+
+@pytest.mark.asyncio
+async def test_on_shutdown_the_server_sends_the_reports_still_on_their_way(backend: FakeBackend) -> None:
+    server.apply()
+    app = endpoint.create_app("actions.privacy")
+    app.signal_router.finalize()  # as Sanic does when it starts serving
+    answer = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await answer.wait()
+        return httpx.Response(201, json={"id": 1})
+
+    backend.on("POST", "/events", handler=slow)  # type: ignore[arg-type]
+    report(make_tracker(text="bonjour", intent="greet"), "conversation_started")
+    # What Sanic's runner runs when the server is told to stop.
+    stopping = asyncio.ensure_future(app._server_event("shutdown", "before", loop=asyncio.get_running_loop()))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # the server waits for the report...
+    answer.set()
+    await stopping  # ... which then reaches the backend
+    assert FakeBackend.body(backend.calls("POST", "/events")[0])["kind"] == "conversation_started"

@@ -22,7 +22,10 @@ More, for the same profile's next costs, each doing exactly what Rasa's code doe
 - each stored event is turned back into its class by scanning every subclass of `Event`
   (~5%): the first match of each type name is remembered;
 - each parsed message checks that the domain is not empty by building an empty domain to compare
-  with (~3%): the empty domain's contents are built once.
+  with (~3%): the empty domain's contents are built once;
+- each call to the action server opens a new HTTP session, so a new TCP connection (~12% of the
+  CPU of a conversation's first message, whose action_session_start runs there): the session of
+  an endpoint is kept and its connections reused (`_kept_session`).
 
 And one addition: with the selective domain our endpoints enable, a call carries no domain (the
 action server holds it, actions/domain.py) but the digest of Rasa's, so that a model trained from
@@ -31,13 +34,17 @@ other files than the action server's is logged there instead of served with the 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sys
+from types import TracebackType
 from typing import Any
 
+import aiohttp
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema
 from rasa.engine.runner.dask import DaskGraphRunner
@@ -47,6 +54,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 
 from actions.domain import DIGEST_KEY, domain_digest
 
@@ -105,6 +113,40 @@ def _empty_domain_data() -> dict[str, Any]:
 def _domain_is_empty(self: Domain) -> bool:
     """Domain.is_empty: the same comparison, with the empty domain's contents built once."""
     return bool(self.as_dict() == _empty_domain_data())
+
+
+# Idle connections are closed after this long: before the action server (Sanic, 5 s keep-alive)
+# closes them, so that a call never goes out on a connection the server is closing.
+KEEPALIVE_SECONDS = 2.0
+
+
+class _KeptSession:
+    """What `async with endpoint.session() as session` gets: the endpoint's kept session, left
+    open on exit."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        return None
+
+
+def _kept_session(self: EndpointConfig) -> _KeptSession:
+    """EndpointConfig.session: Rasa's session (same headers, auth and timeout), made once per
+    endpoint and event loop, with a connector that keeps connections open between calls."""
+    loop = asyncio.get_running_loop()
+    kept = self.__dict__.get("_ge_session")
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+        session = aiohttp.ClientSession(headers=self.headers, auth=auth,
+                                        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                        connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
+        kept = self.__dict__["_ge_session"] = (loop, session)
+    return _KeptSession(kept[1])
 
 
 _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
@@ -176,6 +218,7 @@ def apply_fixes() -> None:
     Slot.__copy__ = _copy_slot  # type: ignore[attr-defined]
     Event.resolve_by_type = staticmethod(_resolve_event_by_type)  # type: ignore[method-assign]
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
+    EndpointConfig.session = _kept_session  # type: ignore[assignment]
 
 
 def main() -> None:

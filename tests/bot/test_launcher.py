@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RASA_RUN = DaskGraphRunner.run
 RASA_RESOLVE = Event.resolve_by_type
 RASA_IS_EMPTY = Domain.is_empty
+RASA_SESSION = EndpointConfig.session
 
 CONVERSATION = ["bonjour", "vous êtes un robot ?", "السلام", "bghit nakhod rdv f casa", "stop", "merci", "bslama"]
 
@@ -161,3 +162,50 @@ def test_our_endpoints_enable_the_selective_domain() -> None:
     for name in ("endpoints.yml", "endpoints.compose.yml"):
         endpoints = yaml.safe_load((ROOT / "bot" / name).read_text())
         assert endpoints["action_endpoint"]["enable_selective_domain"] is True, name
+
+
+async def _calls_through(endpoint: EndpointConfig, count: int) -> tuple[list[Any], list[int]]:
+    """`count` calls of `endpoint.request` to a local server that answers with the client's port
+    and the headers it received: the answers, and the client ports the server saw."""
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        return web.json_response({"port": peer[1] if peer else None, "body": await request.json(),
+                                  "header": request.headers.get("X-Test"), "token": request.query.get("token")})
+
+    app = web.Application()
+    app.router.add_post("/webhook", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    endpoint.url = f"http://127.0.0.1:{port}/webhook"
+    try:
+        answers = [await endpoint.request(json={"call": i}) for i in range(count)]
+    finally:
+        kept = endpoint.__dict__.get("_ge_session")
+        if kept:  # as when the server stops
+            await kept[1].close()
+        await runner.cleanup()
+    return answers, [a["port"] for a in answers]
+
+
+def test_action_calls_reuse_one_connection_with_rasas_settings() -> None:
+    def endpoint() -> EndpointConfig:
+        return EndpointConfig(headers={"X-Test": "yes"}, token="secret")
+
+    launcher.apply_fixes()
+    answers, ports = asyncio.run(_calls_through(endpoint(), 3))
+    assert len(set(ports)) == 1  # one connection, kept between calls
+    # The same request as Rasa's: body, headers and token as before.
+    assert [a["body"] for a in answers] == [{"call": 0}, {"call": 1}, {"call": 2}]
+    assert all(a["header"] == "yes" and a["token"] == "secret" for a in answers)
+    # Rasa's own session opens a connection per call: what the fix removes.
+    try:
+        EndpointConfig.session = RASA_SESSION  # type: ignore[method-assign]
+        _, rasa_ports = asyncio.run(_calls_through(endpoint(), 3))
+    finally:
+        launcher.apply_fixes()
+    assert len(set(rasa_ports)) == 3

@@ -1,65 +1,23 @@
 """IndexedRulePolicy finds exactly the rules RulePolicy finds, on every turn of every story.
 
-The trained model's rule policy is loaded from the newest model in $MODELS_DIR; the stories of
-data/stories and tests/bot/stories are replayed turn by turn and, before each bot action, the
+The trained model's rule policy (the `policy` fixture, tests/bot/conftest.py) is used; the stories
+of data/stories and tests/bot/stories are replayed turn by turn and, before each bot action, the
 applicable rules (and loop unhappy-path rules) found through the index are compared with those
 of Rasa's own full scan.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
-from rasa.engine.graph import ExecutionContext
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.core.training_data import loading
-from rasa.shared.core.training_data.structures import StoryGraph
 
 from bot.policies import IndexedRulePolicy, RuleIndex
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "bot" / "domain"))
-
-
-@pytest.fixture(scope="module")
-def policy(tmp_path_factory: pytest.TempPathFactory) -> IndexedRulePolicy:
-    models = sorted(Path(os.environ.get("MODELS_DIR", ROOT / "models")).glob("ge-*.tar.gz"),
-                    key=lambda p: p.stat().st_mtime)
-    if not models:
-        pytest.fail("no trained model: run scripts/train.sh")
-    storage, metadata = LocalModelStorage.from_model_archive(tmp_path_factory.mktemp("model"), models[-1])
-    nodes = {name: node for name, node in metadata.predict_schema.nodes.items()
-             if node.uses is IndexedRulePolicy}
-    assert len(nodes) == 1, "bot/config.yml should use bot.policies.IndexedRulePolicy"
-    name, node = next(iter(nodes.items()))
-    config = {**IndexedRulePolicy.get_default_config(), **node.config}
-    loaded = IndexedRulePolicy.load(config, storage, Resource(node.resource.name),
-                                    ExecutionContext(metadata.predict_schema, metadata.model_id, node_name=name))
-    assert loaded.lookup[RULES], "the model has no rules"
-    return loaded
-
-
-def _trackers(domain: Domain) -> list[DialogueStateTracker]:
-    files = [str(p) for folder in (ROOT / "data" / "stories", ROOT / "tests" / "bot" / "stories")
-             for p in sorted(folder.glob("*.yml"))]
-    steps = loading.load_data_from_files(files, domain)
-    generator = TrainingDataGenerator(StoryGraph(steps), domain, augmentation_factor=0, use_story_concatenation=False)
-    return list(generator.generate())
 
 
 def _prefixes(tracker: DialogueStateTracker, domain: Domain) -> Iterator[DialogueStateTracker]:
@@ -80,9 +38,10 @@ def _keys(policy: IndexedRulePolicy, lookup: dict[str, Any], states: list[Any], 
         policy._predicting = False
 
 
-def test_the_index_finds_the_same_rules_as_the_full_scan(policy: IndexedRulePolicy, domain: Domain) -> None:
+def test_the_index_finds_the_same_rules_as_the_full_scan(policy: IndexedRulePolicy, domain: Domain,
+                                                         story_trackers: list[DialogueStateTracker]) -> None:
     compared = nonempty = 0
-    for tracker in _trackers(domain):
+    for tracker in story_trackers:
         for prefix in _prefixes(tracker, domain):
             states = policy._prediction_states(prefix, domain, False, rule_only_data=policy._get_rule_only_data())
             for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
@@ -104,10 +63,11 @@ def test_the_index_only_narrows_the_scan(policy: IndexedRulePolicy) -> None:
     assert largest + len(index.unindexed) < len(lookup) / 4
 
 
-def test_predictions_are_rule_policys_on_every_turn(policy: IndexedRulePolicy, domain: Domain) -> None:
+def test_predictions_are_rule_policys_on_every_turn(policy: IndexedRulePolicy, domain: Domain,
+                                                    story_trackers: list[DialogueStateTracker]) -> None:
     """The whole prediction (the text search skipped, the index used) against RulePolicy's own."""
     compared = after_user = 0
-    for tracker in _trackers(domain):
+    for tracker in story_trackers:
         for prefix in _prefixes(tracker, domain):
             ours = policy.predict_action_probabilities(prefix, domain)
             theirs = RulePolicy.predict_action_probabilities(policy, prefix, domain)  # _predicting unset: no shortcut

@@ -21,11 +21,6 @@ from bot.tracker_stores import ErasingInMemoryTrackerStore, ErasingSQLTrackerSto
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "bot" / "domain"))
-
-
 def _conversation(sender: str, domain: Domain, *after: object) -> DialogueStateTracker:
     """A web conversation where the person typed their name and number, then whatever `after`."""
     events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),

@@ -19,6 +19,9 @@ data/rules):
    `--pause` seconds (default 1) after each answer, as people read and type: the latency of 10
    conversations going on at once without saturating the server.
    Every message must get an answer: errors or unanswered messages stop the bench.
+   Last, one user in one long conversation (`--long`, default 120 messages: the same four turns
+   over and over): the latency of its first and last 20 messages, which shows how a message's
+   cost grows with the length of its conversation (Rasa replays a conversation's history).
 
 "default" is a config with no pipeline and no policies: Rasa 3.6 fills in its defaults (DIET,
 ResponseSelector, TED and UnexpecTED policies...). It trains slowly: run this in the background.
@@ -146,8 +149,26 @@ async def _load(url: str, users: int, seconds: float, tag: str, pause: float = 0
     }
 
 
+async def _long_conversation(url: str, messages: int, tag: str) -> dict[str, Any]:
+    """One user in one conversation of `messages` messages: p50 latency of its first and last 20."""
+    texts = CONVERSATIONS[0]
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        for i in range(messages):
+            started = time.perf_counter()
+            reply = await client.post("/webhooks/rest/webhook", json={"sender": tag, "message": texts[i % len(texts)]})
+            reply.raise_for_status()
+            if not reply.json():
+                raise SystemExit(f"[{tag}] message {i} unanswered")
+            latencies.append(time.perf_counter() - started)
+    window = min(20, messages)
+    return {"messages": messages, "first_p50_ms": 1000 * statistics.median(latencies[:window]),
+            "last_p50_ms": 1000 * statistics.median(latencies[-window:]), "window": window}
+
+
 def bench_config(name: str, config: Path, workdir: Path, seconds: float, nlu_eval: Any,
-                 *, evaluate: bool = True, epochs: int | None = None, pause: float = 1.0) -> dict[str, Any]:
+                 *, evaluate: bool = True, epochs: int | None = None, pause: float = 1.0,
+                 long: int = 120) -> dict[str, Any]:
     print(f"[{name}] training ...", flush=True)
     model, train_seconds = nlu_eval.train_model(config, workdir / name, name=name)
     result: dict[str, Any] = {"config": name, "train_seconds": train_seconds, "model": str(model), "epochs": epochs,
@@ -175,6 +196,10 @@ def bench_config(name: str, config: Path, workdir: Path, seconds: float, nlu_eva
             if load["errors"] or load["empty_replies"]:
                 raise SystemExit(f"[{name}] {load['errors']} errors and {load['empty_replies']} unanswered messages: "
                                  f"see the logs in {workdir / (name + '-logs')}")
+        if long:
+            result["long"] = grown = asyncio.run(_long_conversation(stack.rasa_url, long, f"{name}-long"))
+            print(f"[{name}] one conversation of {long} messages: p50 {grown['first_p50_ms']:.1f} ms for its first "
+                  f"{grown['window']}, {grown['last_p50_ms']:.1f} ms for its last {grown['window']}", flush=True)
     finally:
         stack.stop()
     return result
@@ -198,6 +223,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
               f"{one['messages_per_second']:>6.1f} {one['p50_ms']:>5.1f} {one['p95_ms']:>6.1f}      "
               f"{ten['messages_per_second']:>6.1f} {ten['p50_ms']:>6.1f} {ten['p95_ms']:>6.1f}      "
               f"{paced['messages_per_second']:>6.1f} {paced['p50_ms']:>6.1f} {paced['p95_ms']:>6.1f}")
+    for r in results:
+        if r.get("long"):
+            grown = r["long"]
+            print(f"{r['config']}: one conversation of {grown['messages']} messages, p50 of its first / last "
+                  f"{grown['window']}: {grown['first_p50_ms']:.1f} / {grown['last_p50_ms']:.1f} ms")
     if len(results) == 2:
         ours, default = results
         ratio = ours["load_10"]["messages_per_second"] / default["load_10"]["messages_per_second"]
@@ -210,6 +240,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration per concurrency level")
     parser.add_argument("--pause", type=float, default=1.0,
                         help="seconds the pausing users wait after each answer (the third load)")
+    parser.add_argument("--long", type=int, default=120,
+                        help="messages of the long conversation (0: not measured)")
     parser.add_argument("--out", type=Path, default=RESULTS / "rasa_bench.json")
     parser.add_argument("--default-epochs", type=int, default=100,
                         help="epochs of the default's neural components; under 100 its accuracy is not measured")
@@ -228,7 +260,7 @@ def main() -> None:
             reduced = name == "default" and args.default_epochs != 100
             results.append(bench_config(name, path, workdir, args.seconds, nlu_eval,
                                         evaluate=not reduced, epochs=args.default_epochs if reduced else None,
-                                        pause=args.pause))
+                                        pause=args.pause, long=args.long))
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))

@@ -36,7 +36,8 @@ from actions.language import language_of
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "ar", "ary", "ary_latn")
-# The backend's programme codes (design §4); any other value is not reported.
+# The `program` codes POST /events accepts (the contract's programme entity values); any other
+# value is not reported.
 CONTRACT_PROGRAMS = frozenset({"generation_entrepreneurs", "ana_moukawil", "forsa", "intelaka", "auto_entrepreneur",
                                "indh", "awrach", "tahfiz", "idmaj", "taehil"})
 METADATA_SLOT = "session_started_metadata"

@@ -2,8 +2,8 @@
 
 `ask_human` runs handoff_form (it asks only what is missing: the phone on the web, the place when
 no agency is known), then action_submit_handoff posts the request with a summary built from the
-tracker. The helpers here (phone numbers, channel, shared location) are shared
-with the other features (privacy, agencies, eligibility, programmes, booking).
+tracker. The helpers here (phone numbers, channel, shared location) are shared with the other
+features (privacy, agencies, booking).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from actions.language import language_of
 
 Channel = Literal["web", "whatsapp"]
 logger = logging.getLogger(__name__)
-# The `program` codes POST /events accepts (the contract's programme entity values).
 
 # Eastern Arabic and Persian digits, as typed on Arabic keyboards.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")

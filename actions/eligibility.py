@@ -479,5 +479,5 @@ class ActionEligibilityResult(Action):
     def _report(tracker: Tracker, focus: str | None) -> None:
         stage = tracker.get_slot("stage")
         report(tracker, "eligibility_checked", place=tracker.get_slot("city"), program=focus,
-                     segment=stage if stage in CHOICE_VALUES["stage"] else None)
+               segment=stage if stage in CHOICE_VALUES["stage"] else None)
 

@@ -12,9 +12,10 @@ language and script (design §3). In order:
 3. Otherwise the script decides between the Arabic-script pair (ar, ary) and the Latin-script
    pair (fr, ary_latn), and a character n-gram classifier trained at `rasa train` time on the
    variety-tagged examples (the folder of data/nlu/<variety>/ is the label) decides within the
-   pair. A Latin-script message the classifier cannot tell apart ("salam", "merci" are as much
-   Darija as French) gives no entity; an Arabic-script one always does, so a user who switches
-   to Arabic letters is answered in Arabic letters.
+   pair. A message the classifier cannot place within its pair ("salam", "merci" are as much
+   Darija as French; "شكرا", "لا" as much Darija as MSA) gives no entity when the conversation is
+   already in that script; otherwise it gets the likelier variety, so a user who switches
+   script is answered in the new script.
 """
 
 from __future__ import annotations
@@ -203,6 +204,10 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
             # Below this probability a Latin-script message is neither clearly French nor clearly
             # Arabizi, and the slot keeps its value.
             "latin_threshold": 0.75,
+            # The same for an Arabic-script message in an Arabic-script conversation: MSA and
+            # Darija share most everyday words ("شكرا", "لا", "السلام"), and one of them alone is
+            # no move from one to the other.
+            "arabic_threshold": 0.75,
         }
 
     @classmethod
@@ -243,6 +248,8 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
         French and Darija on a Latin-script message, the conversation keeps its language if it is
         in Latin script too, and otherwise takes the classifier's best guess, since a person who
         writes in Latin letters must not be answered in Arabic script ("Bonjour" after "السلام").
+        Likewise an Arabic-script message the classifier cannot place between MSA and Darija
+        leaves an Arabic-script conversation in its variety ("شكرا" after "بغيت موعد").
         """
         choice = explicit_choice(text, asked=intent == "choose_language")
         if choice:
@@ -288,6 +295,9 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
             if len(words & _ARY_LATN_WORDS) >= 2 and not words & _FR_WORDS:
                 return "ary_latn"
             return language if switch else None
+        if (script == "arabic" and current in ARABIC_SCRIPT_VARIETIES
+                and probability < float(self._config["arabic_threshold"])):
+            return None
         return language
 
     @staticmethod

@@ -361,6 +361,32 @@ def test_an_arabic_script_message_always_gets_an_arabic_variety(detector: Langua
                                                                gazetteer: GazetteerEntityExtractor) -> None:
     for text in ("شكرا", "نعم", "لا", "مزيان"):
         assert _language(detector, gazetteer, text) in ("ar", "ary")
+        # ... also after Latin letters: the reply must be in Arabic script.
+        for current in ("fr", "ary_latn"):
+            assert _language(detector, gazetteer, text, current=current) in ("ar", "ary")
+
+
+@pytest.mark.parametrize(("text", "current", "intent"), [
+    ("شكرا", "ary", "thank"), ("شكرا", "ar", "thank"),
+    ("لا", "ary", "deny"), ("لا", "ar", "deny"),
+    ("السلام", "ary", "greet"), ("السلام عليكم", "ary", "greet"),
+])
+def test_a_word_msa_and_darija_share_leaves_the_conversation_in_its_variety(
+        detector: LanguageDetector, gazetteer: GazetteerEntityExtractor, text: str, current: str,
+        intent: str) -> None:
+    # Without a conversation the same words get a variety (the classifier's best guess).
+    assert _language(detector, gazetteer, text, intent=intent) in ("ar", "ary")
+    assert _language(detector, gazetteer, text, intent=intent, current=current) is None
+
+
+@pytest.mark.parametrize(("text", "current", "expected"), [
+    ("بغيت ناخد موعد", "ar", "ary"), ("شكرا بزاف", "ar", "ary"), ("واخا", "ar", "ary"),
+    ("أريد حجز موعد", "ary", "ar"), ("شكرا جزيلا", "ary", "ar"), ("هل الخدمة مجانية؟", "ary", "ar"),
+])
+def test_a_message_that_is_clearly_the_other_arabic_variety_switches_to_it(
+        detector: LanguageDetector, gazetteer: GazetteerEntityExtractor, text: str, current: str,
+        expected: str) -> None:
+    assert _language(detector, gazetteer, text, current=current) == expected
 
 
 # GEIntentClassifier ---------------------------------------------------------------------------------------

@@ -36,6 +36,21 @@ def test_a_greeting_is_answered_in_the_same_language_and_script(stack: Stack, la
     assert _texts(replies).startswith(expected_start)
 
 
+@pytest.mark.parametrize(("opening", "thanks", "expected"), [
+    # A Darija conversation stays in Darija on a word MSA shares ...
+    ("واش هادشي فابور؟", "شكرا", "بلا جميل!"),
+    # ... and an MSA one in MSA,
+    ("هل الخدمات مجانية؟", "شكرا", "على الرحب والسعة!"),
+    # but a message that is clearly the other variety moves it.
+    ("هل الخدمات مجانية؟", "شكرا بزاف", "بلا جميل!"),
+])
+def test_a_word_msa_and_darija_share_does_not_change_the_reply_variety(stack: Stack, opening: str, thanks: str,
+                                                                       expected: str) -> None:
+    sender = f"e2e-variety-{uuid.uuid4().hex[:6]}"
+    stack.say(sender, opening)
+    assert _texts(stack.say(sender, thanks)).startswith(expected)
+
+
 @pytest.mark.parametrize("lang", list(SERVICE_QUESTIONS))
 def test_services_come_from_the_backend_in_the_users_language(stack: Stack, lang: str) -> None:
     catalogue = httpx.get(f"{stack.backend_url}/api/v1/services", params={"lang": lang}).json()

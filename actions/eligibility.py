@@ -373,8 +373,16 @@ class ValidateEligibilityForm(Action):
             dispatcher.utter_message(response="utter_eligibility_amount_in_dirhams")
             answers[requested] = None
             return answers
+        # An age said beside or instead of the answer to a question with choices ("une idée, et
+        # j'ai 24 ans"; "3ndi 24 3am" when asked the need) is kept and not asked later. Not
+        # beside a number answer: "10 ans" of activity is no age.
+        age = parse_age(text, strict=True) if requested in VOCABULARIES else None
+        if age is not None and "age" in form_slots and tracker.get_slot("age") is None:
+            answers["age"] = age
         if value is not None:
             answers[requested] = value
+        elif "age" in answers:
+            pass  # part of the message was understood: the question is asked again, without a reproach
         elif intent in ANSWER_INTENTS:
             dispatcher.utter_message(response="utter_eligibility_not_understood")
             answers[requested] = None

@@ -203,6 +203,36 @@ async def test_an_answer_not_understood_is_asked_again(dispatcher, domain, engin
     assert_responses_exist(dispatcher, domain)
 
 
+@pytest.mark.parametrize(("text", "language"), [("j'ai 24 ans", "fr"), ("3ndi 24 3am", "ary_latn"),
+                                              ("عمري 24 سنة", "ary")])
+@pytest.mark.asyncio
+async def test_an_age_given_when_asked_something_else_is_kept(dispatcher, domain, engine, text, language):
+    slots = await _validate(dispatcher, domain, text=text, intent="inform", language=language,
+                            requested_slot="need", slots={"stage": "idea"})
+    # The need is asked again, without "not understood"; the age will not be asked.
+    assert slots == {"age": 24, "requested_slot": "need"}
+    assert responses_of(dispatcher) == []
+
+
+@pytest.mark.asyncio
+async def test_an_age_beside_an_answer_is_kept_too(dispatcher, domain, engine):
+    slots = await _validate(dispatcher, domain, text="juste une idée, j'ai 19 ans", intent="inform",
+                            requested_slot="stage")
+    assert slots == {"stage": "idea", "age": 19, "requested_slot": "need"}
+    # An age already given is not replaced by a number in a later answer.
+    slots = await _validate(dispatcher, domain, text="au maroc depuis 30 ans", intent="inform",
+                            requested_slot="residence", slots={"stage": "idea", "need": "financing", "age": 19})
+    assert slots == {"residence": "morocco", "requested_slot": None}
+
+
+@pytest.mark.asyncio
+async def test_years_of_activity_are_no_age(dispatcher, domain, engine):
+    slots = await _validate(dispatcher, domain, text="12 ans", intent="inform", requested_slot="business_age_years",
+                            slots={"stage": "tpe", "need": "financing"})
+    assert slots["business_age_years"] == 12
+    assert "age" not in slots
+
+
 @pytest.mark.asyncio
 async def test_a_question_in_the_middle_is_left_to_the_rules(dispatcher, domain, engine):
     slots = await _validate(dispatcher, domain, text="c'est payant ?", intent="ask_cost", requested_slot="stage")

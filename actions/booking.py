@@ -53,7 +53,7 @@ from actions.choices import (
     wants_change,
     wants_later,
 )
-from actions.handoff import channel_of, display_phone, find_phone, normalize_phone, sender_phone
+from actions.handoff import channel_of, display_phone, find_phone, normalize_phone, sender_phone, session_events
 from actions.language import LANGUAGES, language_of
 
 TIMEZONE = ZoneInfo("Africa/Casablanca")
@@ -876,8 +876,10 @@ class ActionBookAppointment(Action):
             **when_of(appointment.starts_at, lang),
         )
         count = tracker.get_slot("booking_count") or 0
+        # The appointment the conversation is now about: "my appointments", "cancel" or "move it"
+        # next need no reference on the web (`session_reference`).
         return [*(SlotSet(name, None) for name in BOOKING_RESET), SlotSet("booking_count", int(count) + 1),
-                SlotSet("appointment_outcome", "booked")]
+                SlotSet("appointment_outcome", "booked"), SlotSet("appointment_ref", appointment.reference)]
 
     @staticmethod
     def refused(rejected: BackendRejected, dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -933,6 +935,30 @@ def typed_reference(text: str, records: Sequence[dict[str, Any]]) -> dict[str, A
     return next((r for r in records if r["reference"] and r["reference"] in compact), None)
 
 
+def session_reference(tracker: Tracker) -> str | None:
+    """On the web, the reference of the one appointment this session has shown to be the person's:
+    booked here, or opened with its number and reference. None when there is none, or several
+    (which one is meant is then asked). The backend still checks it against the number."""
+    references: list[str] = []
+    action = None
+    for event in session_events(tracker):
+        if event.get("event") == "action":
+            action = event.get("name")
+            continue
+        if event.get("event") != "slot" or not event.get("value"):
+            continue
+        value = event["value"]
+        if event.get("name") == "appointment_ref" and action == "action_book_appointment" and isinstance(value, str):
+            reference = value
+        elif event.get("name") == "appointment_info" and isinstance(value, dict) and value.get("reference"):
+            reference = str(value["reference"])
+        else:
+            continue
+        if reference not in references:
+            references.append(reference)
+    return references[0] if len(references) == 1 else None
+
+
 class _AppointmentForm(_Form):
     """appointments_form, cancel_form and reschedule_form: the phone first (the WhatsApp sender,
     asked on the web), then which appointment, then what each needs.
@@ -941,7 +967,9 @@ class _AppointmentForm(_Form):
     Twilio, so their appointments are listed and offered. On the web a typed number proves
     nothing (anybody can type anybody's), so the booking's reference, given only to the person
     who booked, is asked as well, and only the appointment with that reference *and* that number
-    is shown or changed; whether the number has appointments at all is never said.
+    is shown or changed; whether the number has appointments at all is never said. The one
+    appointment this session already showed (booked here, or opened) is taken without asking its
+    reference again.
     """
 
     final: str = ""
@@ -974,8 +1002,10 @@ class _AppointmentForm(_Form):
         verified = sender_phone(tracker) is not None
         if phone is not None and (activating or requested == "phone" or phone != tracker.get_slot("phone")):
             updates["phone"] = phone
-            ref_entity = latest_entity(tracker, "appointment_ref") if activating else None
-            loaded = await self.load(dispatcher, phone, lang, ref_entity, verified=verified)
+            wanted = latest_entity(tracker, "appointment_ref") if activating else None
+            if wanted is None and not verified:
+                wanted = session_reference(tracker)
+            loaded = await self.load(dispatcher, phone, lang, wanted, verified=verified)
             return [*(SlotSet(k, v) for k, v in updates.items()), *loaded]
         if activating:
             return [SlotSet(k, v) for k, v in updates.items()]

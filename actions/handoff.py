@@ -94,6 +94,15 @@ def sender_phone(tracker: Tracker) -> str | None:
     return normalize_phone(tracker.sender_id) if channel_of(tracker) == "whatsapp" else None
 
 
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events of the conversation's current session (after its latest `session_started`).
+
+    Rasa's SQL tracker store sends only these; its in-memory store sends every session."""
+    events = tracker.events
+    start = max((i for i, e in enumerate(events) if e.get("event") == "session_started"), default=-1)
+    return events[start + 1:]
+
+
 def known_phone(tracker: Tracker) -> str | None:
     """The person's number: the WhatsApp sender, else the one given in this conversation."""
     return sender_phone(tracker) or normalize_phone(tracker.get_slot("phone"))

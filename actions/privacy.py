@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendRejected, BackendUnavailable, get_client
-from actions.handoff import display_phone, normalize_phone, sender_phone
+from actions.handoff import display_phone, normalize_phone, sender_phone, session_events
 
 # What the conversation holds about the person (booking, eligibility, handoff, agencies); the
 # language is a setting, not personal data, and stays.
@@ -43,7 +43,7 @@ def proven_phone(tracker: Tracker) -> str | None:
     opened = False
     # An action's slots arrive together (the number and the appointment it opened, in any
     # order): an appointment proves the number the conversation had once that batch was applied.
-    for event in [*tracker.events, {"event": "end"}]:
+    for event in [*session_events(tracker), {"event": "end"}]:
         if event.get("event") == "slot":
             if event.get("name") == "phone":
                 value = event.get("value")

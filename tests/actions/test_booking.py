@@ -663,6 +663,8 @@ async def test_booking_posts_the_confirmed_choices_and_gives_the_reference(backe
     slots = slots_set(events)
     assert slots["appointment_outcome"] == "booked" and slots["booking_count"] == 1
     assert slots["appointment_slot"] is None and slots["service"] is None and "phone" not in slots
+    # The appointment the conversation is now about (session_reference).
+    assert slots["appointment_ref"] == "K7M2QX"
     assert_responses_exist(dispatcher, domain)
 
 
@@ -848,6 +850,64 @@ async def test_on_the_web_a_reference_given_with_the_request_is_used(backend: Fa
                         entities=[{"entity": "appointment_ref", "value": "Q2W3E4"}])
     slots = await validate(ValidateCancelForm(), tracker, dispatcher, domain)
     assert slots["appointment_ref"] == "Q2W3E4" and slots["appointment_info"]["reference"] == "Q2W3E4"
+
+
+BOOKED_HERE = [action_event("action_book_appointment"), slot_event("booking_count", 1),
+               slot_event("appointment_ref", "Q2W3E4")]
+OPENED_HERE = [action_event("appointments_form"), slot_event("appointment_ref", "Q2W3E4"),
+               slot_event("appointment_info", record("Q2W3E4", SLOT_TUE_10))]
+
+
+def _web_request(form: str, intent: str, earlier: list[dict[str, Any]]) -> Tracker:
+    """A web visitor whose number is known asks `intent`, after the `earlier` events (the form
+    starts: Rasa has it validate the number already known)."""
+    tracker = form_turn(form, text="...", intent=intent, activate=True, before={"phone": PHONE},
+                        candidates={"phone": PHONE})
+    tracker.events[:0] = [{"event": "session_started"}, action_event("action_listen"), *earlier]
+    return tracker
+
+
+@pytest.mark.parametrize("form", [ValidateAppointmentsForm, ValidateCancelForm, ValidateRescheduleForm])
+@pytest.mark.parametrize("earlier", [BOOKED_HERE, OPENED_HERE], ids=["booked", "opened"])
+@pytest.mark.asyncio
+async def test_on_the_web_the_appointment_of_this_session_is_not_asked_for_again(
+        backend: FakeBackend, dispatcher, domain, form: type, earlier: list[dict[str, Any]]) -> None:
+    backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
+    action = form()
+    intent = {"appointments_form": "my_appointments", "cancel_form": "cancel_appointment",
+              "reschedule_form": "reschedule_appointment"}[action.form]
+    slots = await validate(action, _web_request(action.form, intent, earlier), dispatcher, domain)
+    assert slots["appointment_ref"] == "Q2W3E4" and slots["appointment_info"]["reference"] == "Q2W3E4"
+    # The backend still vouches for it: it is one of the number's upcoming appointments.
+    assert backend.calls("GET", "/appointments")[0].url.params["phone"] == PHONE
+    assert responses_of(dispatcher) == []
+
+
+@pytest.mark.parametrize("earlier", [
+    # booked in an earlier session (the in-memory store sends every session),
+    [*BOOKED_HERE, {"event": "session_started"}],
+    # two of them in this session: which one is meant is asked,
+    [*BOOKED_HERE, action_event("action_book_appointment"), slot_event("appointment_ref", "K7M2QX")],
+    # a reference set by anything but a booking or an opened appointment.
+    [action_event("cancel_form"), slot_event("appointment_ref", "Q2W3E4")],
+], ids=["earlier-session", "two", "not-proven"])
+@pytest.mark.asyncio
+async def test_on_the_web_otherwise_the_reference_is_asked(backend: FakeBackend, dispatcher, domain,
+                                                          earlier: list[dict[str, Any]]) -> None:
+    backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
+    slots = await validate(ValidateCancelForm(), _web_request("cancel_form", "cancel_appointment", earlier),
+                           dispatcher, domain)
+    assert not slots.get("appointment_info") and not slots.get("appointment_ref")
+
+
+@pytest.mark.asyncio
+async def test_on_the_web_an_appointment_no_longer_upcoming_is_asked_for(backend: FakeBackend, dispatcher,
+                                                                        domain) -> None:
+    # Booked here, then cancelled: not among the number's upcoming appointments any more.
+    backend.on("GET", "/appointments", json=[appointment()])
+    slots = await validate(ValidateCancelForm(), _web_request("cancel_form", "cancel_appointment", BOOKED_HERE),
+                           dispatcher, domain)
+    assert not slots.get("appointment_info") and not slots.get("appointment_ref")
 
 
 @pytest.mark.asyncio

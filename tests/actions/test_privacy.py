@@ -99,6 +99,14 @@ def test_a_proven_number_stays_proven_when_the_appointment_is_closed() -> None:
     assert proven_phone(tracker) == "+212712345678"
 
 
+def test_an_appointment_opened_in_an_earlier_session_proves_nothing_now() -> None:
+    # Rasa's in-memory store sends every session: a later visitor at the same browser, after the
+    # session expired, has proven nothing.
+    history = [*_opened_with("+212712345678"), {"event": "session_started"}, action_event("action_listen")]
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=history)
+    assert proven_phone(tracker) is None
+
+
 @pytest.mark.asyncio
 async def test_web_without_a_number_erases_nothing_on_the_backend(dispatcher, domain, backend):
     events = await ActionDeleteMyData().run(dispatcher, _confirmed(channel="socketio", slots={"stage": "idea"}), domain)

@@ -47,9 +47,11 @@ OFFLINE = {"fr": "injoignable", "ar": "تعذر الوصول إلى المساع
 BOOK_REQUEST = {"fr": "Je voudrais prendre un rendez-vous", "ar": "أريد حجز موعد"}
 BOOKING_FLOW = {
     "fr": {"city": "Tanger", "name": "Salma Benali", "confirm": "Confirmer", "done": "C'est réservé",
-           "asks_city": "ville", "asks_name": "nom", "asks_phone": "mobile", "summary": "récapitule"},
+           "asks_city": "ville", "asks_name": "nom", "asks_phone": "mobile", "summary": "récapitule",
+           "mine": "mes rendez-vous", "listed": "Vos rendez-vous à venir"},
     "ar": {"city": "طنجة", "name": "سلمى بنعلي", "confirm": "تأكيد", "done": "تم الحجز",
-           "asks_city": "مدينة", "asks_name": "باسم", "asks_phone": "رقم هاتفك", "summary": "ملخص موعدك"},
+           "asks_city": "مدينة", "asks_name": "باسم", "asks_phone": "رقم هاتفك", "summary": "ملخص موعدك",
+           "mine": "مواعيدي", "listed": "مواعيدك القادمة"},
 }
 
 
@@ -529,6 +531,9 @@ def test_a_full_booking_through_the_widget(stack: Stack, browser: Browser, lang:
         if lang in RTL:
             assert all(r.get_attribute("dir") == "rtl" for r in replies)
         screenshot(page, f"booking-{lang}-done-desktop")
+        # The appointment just booked is this conversation's: shown without asking its reference.
+        mine = chat.texts(chat.say(flow["mine"]))
+        assert flow["listed"] in mine, mine
     booked = httpx.get(f"{stack.backend_url}/api/v1/appointments", params={"phone": phone},
                        headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
     booked.raise_for_status()
@@ -539,3 +544,4 @@ def test_a_full_booking_through_the_widget(stack: Stack, browser: Browser, lang:
     assert appointment["channel"] == "web"
     assert appointment["language"] == lang
     assert appointment["reference"] in done
+    assert appointment["reference"] in mine

@@ -935,28 +935,37 @@ def typed_reference(text: str, records: Sequence[dict[str, Any]]) -> dict[str, A
     return next((r for r in records if r["reference"] and r["reference"] in compact), None)
 
 
-def session_reference(tracker: Tracker) -> str | None:
-    """On the web, the reference of the one appointment this session has shown to be the person's:
-    booked here, or opened with its number and reference. None when there is none, or several
-    (which one is meant is then asked). The backend still checks it against the number."""
+def opened_references(tracker: Tracker) -> list[str]:
+    """The references of the appointments opened in this session: on the web, their number and
+    reference given, and the backend found that reference among the number's appointments."""
+    references: list[str] = []
+    for event in session_events(tracker):
+        value = event.get("value")
+        if (event.get("event") == "slot" and event.get("name") == "appointment_info" and isinstance(value, dict)
+                and value.get("reference") and value["reference"] not in references):
+            references.append(str(value["reference"]))
+    return references
+
+
+def booked_references(tracker: Tracker) -> list[str]:
+    """The references of the appointments booked in this session."""
     references: list[str] = []
     action = None
     for event in session_events(tracker):
         if event.get("event") == "action":
             action = event.get("name")
-            continue
-        if event.get("event") != "slot" or not event.get("value"):
-            continue
-        value = event["value"]
-        if event.get("name") == "appointment_ref" and action == "action_book_appointment" and isinstance(value, str):
-            reference = value
-        elif event.get("name") == "appointment_info" and isinstance(value, dict) and value.get("reference"):
-            reference = str(value["reference"])
-        else:
-            continue
-        if reference not in references:
-            references.append(reference)
-    return references[0] if len(references) == 1 else None
+        elif (event.get("event") == "slot" and event.get("name") == "appointment_ref"
+              and action == "action_book_appointment" and isinstance(event.get("value"), str) and event["value"]):
+            references.append(event["value"])
+    return references
+
+
+def session_reference(tracker: Tracker) -> str | None:
+    """On the web, the reference of the one appointment this session has shown to be the person's:
+    booked here, or opened. None when there is none, or several (which one is meant is then
+    asked). The backend still checks it against the number."""
+    references = set(booked_references(tracker)) | set(opened_references(tracker))
+    return references.pop() if len(references) == 1 else None
 
 
 class _AppointmentForm(_Form):

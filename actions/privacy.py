@@ -8,6 +8,11 @@ shown it holds, the same proof that opens an appointment there: the number *and*
 of one of its appointments (actions/booking.py sets `appointment_info` only when the backend
 found that reference among the number's appointments). Otherwise the person is told how to
 prove it, or to write from their number on WhatsApp, and nothing is erased or revealed.
+
+A reference proves only its own appointment, though: whoever booked it got it, and the site lets
+anyone book with any number. Erasing cancels every upcoming appointment of the number, so the web
+erases only when each of them was opened in this session; otherwise nobody could book with a
+stranger's number and then erase the stranger's other appointments.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendRejected, BackendUnavailable, get_client
+from actions.booking import opened_references
 from actions.handoff import display_phone, normalize_phone, sender_phone, session_events
 
 # What the conversation holds about the person (booking, eligibility, handoff, agencies); the
@@ -70,6 +76,20 @@ class ActionDeleteMyData(Action):
             typed = normalize_phone(tracker.get_slot("phone"))
             dispatcher.utter_message(response="utter_delete_needs_reference" if typed else "utter_delete_no_phone")
             return forget_person(domain)
+        if sender_phone(tracker) is None:
+            try:
+                upcoming = await get_client().appointments(phone)
+            except BackendUnavailable:
+                dispatcher.utter_message(response="utter_backend_unavailable")
+                return []
+            except BackendRejected:
+                dispatcher.utter_message(response="utter_delete_failed")
+                return []
+            opened = set(opened_references(tracker))
+            if any(appointment.reference not in opened for appointment in upcoming):
+                # Nothing erased, and the slots kept: the person may still cancel what they opened.
+                dispatcher.utter_message(response="utter_delete_needs_every_reference")
+                return []
         try:
             erasure = await get_client().erase_citizen(phone)
         except BackendUnavailable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.privacy import PERSONAL_SLOTS, ActionDeleteMyData, proven_phone
 from tests.actions.conftest import (
@@ -15,6 +16,7 @@ from tests.actions.conftest import (
     slots_set,
     user_event,
 )
+from tests.actions.test_booking import appointment
 
 ERASED = {"erased": True, "citizen": True, "appointments_cancelled": 1, "appointments_anonymised": 2,
           "handoffs_anonymised": 1, "notifications_erased": 3}
@@ -33,6 +35,7 @@ async def test_whatsapp_erases_the_senders_data_and_forgets_the_person(dispatche
     tracker = _confirmed(channel="whatsapp", sender_id="+212612345678", language="ary", slots=PERSONAL)
     events = await ActionDeleteMyData().run(dispatcher, tracker, domain)
     assert len(backend.calls("DELETE")) == 1
+    assert backend.calls("GET") == []  # the sender's number is vouched for by Twilio
     assert responses_of(dispatcher) == ["utter_data_deleted"]
     assert dispatcher.messages[0]["phone"] == "06 12 34 56 78" and dispatcher.messages[0]["cancelled"] == 1
     forgotten = slots_set(events)
@@ -60,12 +63,48 @@ def _opened_with(phone: str, *, info_first: bool = False) -> list[dict]:
 @pytest.mark.parametrize("info_first", [False, True])
 async def test_web_erases_a_number_whose_appointment_was_opened_with_its_reference(dispatcher, domain, backend,
                                                                                   info_first):
+    backend.on("GET", "/appointments", json=[appointment("K7M2QX", phone="+212712345678")])
     backend.on("DELETE", "/citizens/+212712345678", json={**ERASED, "appointments_cancelled": 0})
     tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"},
                          history=_opened_with("0712345678", info_first=info_first))
     await ActionDeleteMyData().run(dispatcher, tracker, domain)
-    assert [r.url.path for r in backend.calls()] == ["/api/v1/citizens/+212712345678"]
+    assert [r.url.path for r in backend.calls()] == ["/api/v1/appointments", "/api/v1/citizens/+212712345678"]
+    assert backend.calls("GET", "/appointments")[0].url.params["phone"] == "+212712345678"
     assert responses_of(dispatcher) == ["utter_data_deleted"]
+
+
+@pytest.mark.asyncio
+async def test_web_erases_a_proven_number_that_has_no_upcoming_appointment_left(dispatcher, domain, backend):
+    # The appointment opened, then cancelled: nothing upcoming is left to protect.
+    backend.on("GET", "/appointments", json=[])
+    backend.on("DELETE", "/citizens/+212712345678", json={**ERASED, "appointments_cancelled": 0})
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=_opened_with("0712345678"))
+    await ActionDeleteMyData().run(dispatcher, tracker, domain)
+    assert len(backend.calls("DELETE")) == 1
+    assert responses_of(dispatcher) == ["utter_data_deleted"]
+
+
+@pytest.mark.asyncio
+async def test_web_never_erases_a_numbers_appointments_this_session_did_not_open(dispatcher, domain, backend):
+    # Someone books from the site with a stranger's number, opens that booking with the reference
+    # they were given, and asks to erase: the stranger's own appointment would be cancelled.
+    backend.on("GET", "/appointments", json=[appointment("K7M2QX", phone="+212712345678"),
+                                             appointment("V1CT1M", phone="+212712345678")])
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678", "full_name": "X"},
+                         history=_opened_with("0712345678"))
+    events = await ActionDeleteMyData().run(dispatcher, tracker, domain)
+    assert backend.calls("DELETE") == []
+    assert responses_of(dispatcher) == ["utter_delete_needs_every_reference"]
+    assert events == []  # nothing erased, nothing forgotten: what was opened may still be cancelled
+    assert_responses_exist(dispatcher, domain)
+    # Once that other appointment is opened in the same session too, the number is erased.
+    both = [*_opened_with("0712345678"), action_event("appointments_form"), user_event("V1CT1M"),
+            slot_event("appointment_ref", "V1CT1M"), slot_event("appointment_info", {**OPENED, "reference": "V1CT1M"})]
+    backend.on("DELETE", "/citizens/+212712345678", json=ERASED)
+    erased = CollectingDispatcher()
+    await ActionDeleteMyData().run(erased, _confirmed(channel="socketio", slots={"phone": "+212712345678"},
+                                                      history=both), domain)
+    assert responses_of(erased) == ["utter_data_deleted"]
 
 
 @pytest.mark.asyncio

@@ -59,14 +59,14 @@ def test_services_come_from_the_backend_in_the_users_language(stack: Stack, lang
         assert service["name"] in text, f"{service['name']!r} missing from the bot's answer"
 
 
-def _book_through_the_backend(stack: Stack, phone: str) -> str:
+def _book_through_the_backend(stack: Stack, phone: str, slot: int = -1) -> str:
     """An appointment made as the web booking makes it (the action server's call), its reference."""
     api = f"{stack.backend_url}/api/v1"
     headers = {"Authorization": f"Bearer {stack.service_token}"}
     slots = httpx.get(f"{api}/agencies/tanger/slots", params={"service": "information_orientation", "days": 14},
                       timeout=10)
     slots.raise_for_status()
-    starts_at = slots.json()["slots"][-1]["starts_at"]
+    starts_at = slots.json()["slots"][slot]["starts_at"]
     body = {"full_name": "Salma Benali", "phone": phone, "agency_id": "tanger", "service": "information_orientation",
             "starts_at": starts_at, "language": "fr", "channel": "web"}
     booked = httpx.post(f"{api}/appointments", json=body, timeout=10,
@@ -142,3 +142,17 @@ def test_on_the_web_the_number_and_its_reference_erase_the_persons_data(stack: S
     after = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10)
     assert after.status_code == 200 and phone not in after.text and reference not in after.text, after.text
     assert not [e for e in after.json()["events"] if e["event"] == "user"]
+
+
+def test_on_the_web_a_reference_one_booked_oneself_erases_no_other_appointment(stack: Stack) -> None:
+    # Someone books from the site with a stranger's number: they get that booking's reference,
+    # which opens it, but erasing would cancel the stranger's own appointment too.
+    phone, strangers, sender = _booked_web_visitor(stack)
+    own = _book_through_the_backend(stack, phone, slot=-2)
+    stack.say(sender, "mes rendez-vous")
+    stack.say(sender, phone)
+    assert own in _texts(stack.say(sender, own))
+    stack.say(sender, "supprimer mes données")
+    answer = _texts(stack.say(sender, "oui"))
+    assert "Je n'ai rien effacé" in answer, answer
+    assert _status(stack, strangers) == "booked" and _status(stack, own) == "booked"

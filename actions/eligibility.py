@@ -119,6 +119,9 @@ _AGE_UNITS = {"ans", "an", "ane", "sna", "snin", "snine", "years", "year", "yo",
               "عاما", "ch3am"}
 _AGE_CUES = ("ans", " an ", "3am", "عام", "سنه", "سنين", "سنوات", "عمري", "3mri", "3omri", "age", " sna", "snin",
              "years")
+# A number of years after these words is how long something has lasted, not an age ("depuis 12
+# ans", "ça fait 12 ans", "il y a 12 ans", "hadi 12 3am", "منذ 12 سنة"); normalised text.
+_DURATION = re.compile(r"(?<!\S)(?:depuis|fait|pendant|y a|mnd|mnin|mn|men|hadi|من|منذ|مند|هادي)\s+\d+\s*\S*")
 _MONTH_WORDS = ("mois", "chhar", "chhour", "chhor", "شهر", "شهور", "اشهر", "months", "month")
 _THOUSANDS = ("k", "alf", "alaf", "الف", "الاف", "mille")
 _MILLIONS_FR = ("million", "millions", "m", "mdh", "mdhs", "mio")
@@ -169,7 +172,7 @@ def parse_age(text: str, *, strict: bool = False) -> int | None:
     padded = _pad(text)
     if strict and not any(cue in padded for cue in _AGE_CUES):
         return None
-    for value, unit in _numbers(text):
+    for value, unit in _numbers(_DURATION.sub(" ", normalize(text))):
         # "3ndi" and "3am" are words, not numbers: a number glued to letters counts only with a unit.
         if unit and unit not in _AGE_UNITS:
             continue

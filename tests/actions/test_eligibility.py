@@ -48,6 +48,18 @@ def test_an_age_in_the_opening_message_needs_a_cue():
     assert parse_age("je suis né en 1999 et 2 projets", strict=True) is None
 
 
+@pytest.mark.parametrize("text", ["commerce, depuis 12 ans", "ça fait 15 ans", "il y a 20 ans", "hadi 12 3am",
+                                  "mn 15 l3am", "منذ ١٢ سنة", "هادي 20 عام"])
+def test_years_something_has_lasted_are_no_age(text):
+    assert parse_age(text, strict=True) is None
+    assert parse_age(text) is None
+
+
+def test_an_age_beside_a_duration_is_still_found():
+    assert parse_age("j'ai 30 ans et une TPE depuis 12 ans", strict=True) == 30
+    assert parse_age("3ndi 28 3am w khddam hadi 12 3am", strict=True) == 28
+
+
 @pytest.mark.parametrize("text, stage", [
     ("عندي فكرة فقط", "idea"), ("ghir fikra", "idea"), ("j'ai une TPE", "tpe"), ("fikra dyal machro3", "idea"),
     ("ana auto-entrepreneur", "auto_entrepreneur"), ("مقاول ذاتي", "auto_entrepreneur"),
@@ -223,6 +235,16 @@ async def test_an_age_beside_an_answer_is_kept_too(dispatcher, domain, engine):
     slots = await _validate(dispatcher, domain, text="au maroc depuis 30 ans", intent="inform",
                             requested_slot="residence", slots={"stage": "idea", "need": "financing", "age": 19})
     assert slots == {"residence": "morocco", "requested_slot": None}
+
+
+@pytest.mark.asyncio
+async def test_how_long_a_business_has_run_is_no_age(dispatcher, domain, engine):
+    slots = await _validate(dispatcher, domain, text="commerce, depuis 12 ans", intent="inform",
+                            requested_slot="sector", slots={"stage": "tpe", "need": "financing"})
+    assert slots["sector"] == "commerce" and "age" not in slots
+    slots = await _validate(dispatcher, domain, text="j'ai une TPE depuis 12 ans, suis-je éligible ?",
+                            intent="check_eligibility", active_loop=None)
+    assert slots == {"stage": "tpe", "requested_slot": "need"}
 
 
 @pytest.mark.asyncio

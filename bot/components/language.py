@@ -287,6 +287,12 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
             # A bare answer to a question (a name, a city, "lundi 10h") says who the person is or
             # what they want, not which language they speak: "Salma Benali" is no switch to Darija.
             return None
+        if script == "arabic" and current in ARABIC_SCRIPT_VARIETIES and len(words) <= SHORT_ARABIC_WORDS:
+            # One or two Arabic-script words ("تمويل", "شكرا", "في المغرب") are mostly shared by MSA
+            # and Darija (the Darija buttons say "تمويل" too): only a word one variety alone uses
+            # ("واخا", "نعم") moves the conversation.
+            darija, msa = bool(set(words) & _ARY_MARKERS), bool(set(words) & _AR_MARKERS)
+            return "ary" if darija and not msa else "ar" if msa and not darija else None
         language, probability = model.predict(signal)
         if script == "latin" and probability < float(self._config["latin_threshold"]):
             # The classifier hesitates (greetings are shared by French and Darija); several
@@ -331,6 +337,7 @@ LATIN_SCRIPT_VARIETIES = ("fr", "ary_latn")
 BARE_ANSWER_WORDS = 3
 SHORT_LATIN_WORDS = 2
 SHORT_LATIN_CONFIDENCE = 0.9
+SHORT_ARABIC_WORDS = 2
 
 # Words only Darija uses, and common French words: the guess of `detect_language`, for callers
 # that have no model at hand (the WhatsApp channel guessing from a caption or a profile name).
@@ -339,6 +346,12 @@ _ARY_WORDS = {"بغيت", "واش", "شنو", "فين", "ديال", "دابا", 
 _ARY_LATN_WORDS = {"salam", "slm", "bghit", "bghyt", "wach", "chno", "fin", "dyal", "daba", "3afak", "afak",
                    "kifach", "kayn", "bzaf", "khoya", "mzyan", "wakha", "safi", "ch7al", "3lach", "dyali", "labas",
                    "ahlan", "chokran", "choukran", "ana", "nta"}
+# In a short Arabic-script message, words only Darija uses and words only MSA uses (normalised).
+_ARY_MARKERS = frozenset(normalize(w) for w in (*_ARY_WORDS, "اه", "إيه", "ايوا", "بسلامة", "فابور", "مرسي", "عفاك",
+                                               "ماشي", "والو", "زوين", "بغيتي", "كنبغي", "ديالك", "هادشي", "شي"))
+_AR_MARKERS = frozenset(normalize(w) for w in ("نعم", "حسنا", "أريد", "أود", "هل", "ماذا", "لماذا", "أين", "جزيلا",
+                                              "وداعا", "لست", "ليس", "هذا", "هذه", "الذي", "التي", "سوف", "أيضا",
+                                              "بالتأكيد"))
 _FR_WORDS = {"bonjour", "salut", "bonsoir", "je", "vous", "quels", "quel", "services", "merci", "est", "les",
              "des", "une", "pour", "avec", "oui", "non"}
 

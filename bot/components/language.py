@@ -278,6 +278,10 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
             if len(set(words) & _ARY_LATN_WORDS) >= 2 and not set(words) & _FR_WORDS:
                 return "ary_latn"
             if current in LATIN_SCRIPT_VARIETIES:
+                # One word no French speaker types moves a French conversation ("chno hiya",
+                # "wakha"; "salam" and "fin" are French too).
+                if set(words) & _ARY_LATN_ONLY and not set(words) & _FR_WORDS:
+                    return "ary_latn"
                 # Darija borrows French words all the time ("bonjour", "merci", "d'accord"): one
                 # or two of them are code-switching, not a move from Darija to French.
                 return None
@@ -352,6 +356,9 @@ _ARY_MARKERS = frozenset(normalize(w) for w in (*_ARY_WORDS, "اه", "إيه", "
 _AR_MARKERS = frozenset(normalize(w) for w in ("نعم", "حسنا", "أريد", "أود", "هل", "ماذا", "لماذا", "أين", "جزيلا",
                                               "وداعا", "لست", "ليس", "هذا", "هذه", "الذي", "التي", "سوف", "أيضا",
                                               "بالتأكيد"))
+_ARY_LATN_ONLY = {"bghit", "bghyt", "bghyna", "wach", "chno", "chnou", "achno", "dyal", "dyali", "dyalek", "3afak",
+                  "kifach", "bzaf", "khoya", "mzyan", "mzyana", "wakha", "ch7al", "chhal", "3lach", "kayna", "fabor",
+                  "bslama", "hadchi"}
 _FR_WORDS = {"bonjour", "salut", "bonsoir", "je", "vous", "quels", "quel", "services", "merci", "est", "les",
              "des", "une", "pour", "avec", "oui", "non"}
 

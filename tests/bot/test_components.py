@@ -346,6 +346,9 @@ def test_the_classifier_tells_the_varieties_apart(detector: LanguageDetector, ga
     ("merci", "fr", "thank", {None, "fr"}),
     ("merci beaucoup", "ary_latn", "thank", {None}),  # French words inside Darija
     ("salam", "fr", "greet", {None}),
+    # (one word French never uses does move a French conversation),
+    ("chno hiya", "fr", "ask_program_info", {"ary_latn"}), ("wakha", "fr", "affirm", {"ary_latn"}),
+    ("fin", "fr", "goodbye", {None}),
     # and neither a name typed in Latin letters nor a message with no language in it moves it.
     ("Salma Benali", "ar", "inform", {None}),
     ("ok", "ar", "affirm", {None}),

@@ -883,29 +883,25 @@ async def test_on_the_web_the_appointment_of_this_session_is_not_asked_for_again
     assert responses_of(dispatcher) == []
 
 
-@pytest.mark.parametrize("earlier", [
+BOTH = [appointment(), appointment("Q2W3E4", SLOT_TUE_10)]
+
+
+@pytest.mark.parametrize(("earlier", "upcoming"), [
     # booked in an earlier session (the in-memory store sends every session),
-    [*BOOKED_HERE, {"event": "session_started"}],
+    ([*BOOKED_HERE, {"event": "session_started"}], BOTH),
     # two of them in this session: which one is meant is asked,
-    [*BOOKED_HERE, action_event("action_book_appointment"), slot_event("appointment_ref", "K7M2QX")],
-    # a reference set by anything but a booking or an opened appointment.
-    [action_event("cancel_form"), slot_event("appointment_ref", "Q2W3E4")],
-], ids=["earlier-session", "two", "not-proven"])
+    ([*BOOKED_HERE, action_event("action_book_appointment"), slot_event("appointment_ref", "K7M2QX")], BOTH),
+    # a reference set by anything but a booking or an opened appointment,
+    ([action_event("cancel_form"), slot_event("appointment_ref", "Q2W3E4")], BOTH),
+    # booked here, then cancelled: no longer among the number's upcoming appointments.
+    (BOOKED_HERE, [appointment()]),
+], ids=["earlier-session", "two", "not-proven", "cancelled-since"])
 @pytest.mark.asyncio
 async def test_on_the_web_otherwise_the_reference_is_asked(backend: FakeBackend, dispatcher, domain,
-                                                          earlier: list[dict[str, Any]]) -> None:
-    backend.on("GET", "/appointments", json=[appointment(), appointment("Q2W3E4", SLOT_TUE_10)])
+                                                          earlier: list[dict[str, Any]],
+                                                          upcoming: list[dict[str, Any]]) -> None:
+    backend.on("GET", "/appointments", json=upcoming)
     slots = await validate(ValidateCancelForm(), _web_request("cancel_form", "cancel_appointment", earlier),
-                           dispatcher, domain)
-    assert not slots.get("appointment_info") and not slots.get("appointment_ref")
-
-
-@pytest.mark.asyncio
-async def test_on_the_web_an_appointment_no_longer_upcoming_is_asked_for(backend: FakeBackend, dispatcher,
-                                                                        domain) -> None:
-    # Booked here, then cancelled: not among the number's upcoming appointments any more.
-    backend.on("GET", "/appointments", json=[appointment()])
-    slots = await validate(ValidateCancelForm(), _web_request("cancel_form", "cancel_appointment", BOOKED_HERE),
                            dispatcher, domain)
     assert not slots.get("appointment_info") and not slots.get("appointment_ref")
 

@@ -121,7 +121,8 @@ _AGE_CUES = ("ans", " an ", "3am", "عام", "سنه", "سنين", "سنوات",
              "years")
 # A number of years after these words is how long something has lasted, not an age ("depuis 12
 # ans", "ça fait 12 ans", "il y a 12 ans", "hadi 12 3am", "منذ 12 سنة"); normalised text.
-_DURATION = re.compile(r"(?<!\S)(?:depuis|fait|pendant|y a|mnd|mnin|mn|men|hadi|من|منذ|مند|هادي)\s+\d+\s*\S*")
+_DURATION = re.compile(r"(?<!\S)(?:depuis|fait|pendant|y a|mnd|mnin|mn|men|hadi|من|منذ|مند|هادي)\s+\d+\s*\S*",
+                       re.IGNORECASE)
 _MONTH_WORDS = ("mois", "chhar", "chhour", "chhor", "شهر", "شهور", "اشهر", "months", "month")
 _THOUSANDS = ("k", "alf", "alaf", "الف", "الاف", "mille")
 _MILLIONS_FR = ("million", "millions", "m", "mdh", "mdhs", "mio")
@@ -207,7 +208,10 @@ def parse_amount(text: str, *, lang: str = "fr") -> float | None:
     """
     padded = _pad(text)
     has_currency = any(c in padded for c in _CURRENCY)
-    for value, unit in _numbers(text):
+    # Years or months are no amount ("tijara, hadi 3 snin", "6 mois").
+    for value, unit in _numbers(_DURATION.sub(" ", text)):
+        if unit in _AGE_UNITS or unit in _MONTH_WORDS:
+            continue
         words = [unit, *normalize(text).split()]
         if unit in _THOUSANDS:
             return value * 1_000

@@ -91,6 +91,14 @@ def test_amounts(text, lang, amount):
     assert parse_amount(text, lang=lang) == amount
 
 
+@pytest.mark.parametrize("text, amount", [
+    ("tijara, hadi 3 snin", None), ("depuis 3 ans", None), ("6 mois", None), ("منذ ٣ سنوات", None),
+    ("200000 dh depuis 3 ans", 200_000), ("3 ans et 150 000 DH", 150_000),
+])
+def test_years_and_months_are_no_amount(text, amount):
+    assert parse_amount(text, lang="fr") == amount
+
+
 def test_a_darija_million_without_dirhams_is_ambiguous():
     with pytest.raises(Ambiguous):
         parse_amount("20 mlyoun", lang="ary_latn")

@@ -53,6 +53,7 @@ from actions.choices import (
     wants_change,
     wants_later,
 )
+from actions.eligibility import find_need
 from actions.handoff import channel_of, display_phone, find_phone, normalize_phone, sender_phone, session_events
 from actions.language import LANGUAGES, language_of
 
@@ -66,6 +67,11 @@ LATER = "later"
 
 BOOKING_SLOTS = ("service", "city", "agency_id", "appointment_slot", "full_name", "phone", "booking_confirmation")
 # Changing an answer clears the answers that depend on it (and the confirmation, always).
+# The service a request for an appointment names through a need ("un rdv pour un business plan",
+# "bghit maw3id 3la tamwil"); information, premises and accounting name no one service.
+SERVICE_OF_NEED = {"business_plan": "business_plan", "formalisation": "formalisation",
+                   "training": "entrepreneurship_training", "financing": "financing_orientation",
+                   "hiring": "hiring_aids"}
 DEPENDENTS: dict[str, tuple[str, ...]] = {
     "service": ("appointment_slot",),
     "city": ("agency_id", "appointment_slot"),
@@ -428,8 +434,9 @@ class ValidateBookingForm(_Form):
 
     async def activate(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                        candidates: dict[str, Any], updates: dict[str, Any], lang: str) -> list[EventType]:
-        """A new booking: keep what is known (place, name, phone, a service from a button), always
-        confirm again, and note the programme the user named ("rdv pour forsa")."""
+        """A new booking: keep what is known (place, name, phone, a service from a button or named
+        in the request), always confirm again, and note the programme the user named ("rdv pour
+        forsa")."""
         updates.update(booking_confirmation=None, booking_menu=False, booking_slots_after=None,
                        booking_slots_day=None)
         program = latest_entity(tracker, "program")
@@ -442,6 +449,11 @@ class ValidateBookingForm(_Form):
                 updates.update(city=place, booking_agency=None)
                 for dependent in DEPENDENTS["city"]:
                     updates[dependent] = None
+        if "service" not in candidates and latest_intent(tracker) == "book_appointment":
+            # The service named in the request itself, if the catalogue has it (else it is asked).
+            service = SERVICE_OF_NEED.get(find_need(latest_text(tracker)) or "")
+            if service:
+                candidates["service"] = service
         for slot in ("service", "agency_id", "appointment_slot", "full_name", "phone"):
             if slot in candidates and slot not in updates:
                 await self.accept(slot, candidates[slot], dispatcher, tracker, domain, updates,

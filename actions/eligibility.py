@@ -78,9 +78,10 @@ NEEDS: Vocabulary = (
     ("accounting", ("comptab", "compta", "7isabat", "hisabat", "محاسب", "الحسابات")),
     ("business_plan", ("business plan", "businessplan", "plan d'affaire", " bp ", "etude", "dirasa", "دراسه",
                        "مخطط الاعمال", "بيزنس بلان")),
-    ("formalisation", ("formalis", "statut", "declar", "tasjil", "tsjil", "sajjel", "تسجيل", "نسجل", "نتسجل", "هيكله",
+    ("formalisation", ("formalis", "statut", "declar", "tasjil", "tsjil", "sajjel", "nsjel", "nsajel", "nsejjel",
+                       "ntsjel", "تسجيل", "نسجل", "نتسجل", "هيكله",
                        "legal", "9anouni", "قانوني", "creer mon entreprise", "creer une entreprise", "registre")),
-    ("training", ("formation", " former", "me former", "takwin", "تكوين", "apprendre", "nt3allem", "نتعلم", "cours")),
+    ("training", (" formation", " former", "me former", "takwin", "تكوين", "apprendre", "nt3allem", "نتعلم", "cours")),
     ("information", ("information", "info", "ma3loumat", "m3loumat", "معلومات", "orientation", "tawjih",
                      "توجيه", "conseil", "nasi7a", "نصيحه")),
 )
@@ -142,6 +143,11 @@ def _find(vocabulary: Vocabulary, text: str) -> str | None:
         if any(word in padded for word in words):
             return value
     return None
+
+
+def find_need(text: str) -> str | None:
+    """The need a message names ("un business plan", "tamwil", "نتسجل"), if any."""
+    return _find(NEEDS, text)
 
 
 def says_dont_know(text: str) -> bool:

@@ -377,6 +377,33 @@ async def test_a_service_from_a_button_of_the_services_list_is_kept(catalogue: F
     assert slots["service"] == "business_plan"
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    ("je voudrais un rendez-vous pour un business plan à Fès", "fr"),
+    ("bghit maw3id 3la lbusiness plan", "ary_latn"),
+    ("بغيت موعد باش نوجد البيزنس بلان", "ary"),
+])
+@pytest.mark.asyncio
+async def test_a_service_named_in_the_request_is_not_asked(catalogue: FakeBackend, dispatcher, domain, text: str,
+                                                          language: str) -> None:
+    tracker = form_turn("booking_form", text=text, intent="book_appointment", activate=True, language=language)
+    slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
+    assert slots["service"] == "business_plan"
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", [
+    "je veux un rendez-vous pour un financement",  # not in this catalogue
+    "un rendez-vous pour des informations",  # information names no one service
+    "bghit rdv f tanja",
+])
+@pytest.mark.asyncio
+async def test_otherwise_the_service_is_asked(catalogue: FakeBackend, dispatcher, domain, text: str) -> None:
+    tracker = form_turn("booking_form", text=text, intent="book_appointment", activate=True)
+    slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
+    assert not slots.get("service")
+    assert dispatcher.messages == []
+
+
 @pytest.mark.asyncio
 async def test_a_program_named_in_the_request_goes_with_the_booking(catalogue: FakeBackend, dispatcher, domain) -> None:
     tracker = form_turn("booking_form", text="rdv pour forsa", intent="book_appointment", activate=True,

@@ -81,6 +81,14 @@ def test_needs_in_four_varieties(text, need):
     assert parse_answer("need", text, lang="fr") == need
 
 
+@pytest.mark.parametrize("text, need", [
+    ("information", "information"), ("des informations svp", "information"), ("une formation", "training"),
+    ("formation", "training"), ("bghit nsjel rasi auto-entrepreneur", "formalisation"), ("tamwil", "financing"),
+])
+def test_needs_as_typed(text, need):
+    assert parse_answer("need", text, lang="fr") == need
+
+
 @pytest.mark.parametrize("text, lang, amount", [
     ("150000", "fr", 150_000), ("150 000 DH", "fr", 150_000), ("200k", "fr", 200_000),
     ("1,5 million", "fr", 1_500_000), ("2 mlyoun dh", "ary_latn", 2_000_000), ("مليون درهم", "ary", 1_000_000),

@@ -66,12 +66,12 @@ AGENCIES_SHOWN = 4
 LATER = "later"
 
 BOOKING_SLOTS = ("service", "city", "agency_id", "appointment_slot", "full_name", "phone", "booking_confirmation")
-# Changing an answer clears the answers that depend on it (and the confirmation, always).
 # The service a request for an appointment names through a need ("un rdv pour un business plan",
 # "bghit maw3id 3la tamwil"); information, premises and accounting name no one service.
 SERVICE_OF_NEED = {"business_plan": "business_plan", "formalisation": "formalisation",
                    "training": "entrepreneurship_training", "financing": "financing_orientation",
                    "hiring": "hiring_aids"}
+# Changing an answer clears the answers that depend on it (and the confirmation, always).
 DEPENDENTS: dict[str, tuple[str, ...]] = {
     "service": ("appointment_slot",),
     "city": ("agency_id", "appointment_slot"),

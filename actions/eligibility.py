@@ -121,7 +121,7 @@ _AGE_UNITS = {"ans", "an", "ane", "sna", "snin", "snine", "years", "year", "yo",
 _AGE_CUES = ("ans", " an ", "3am", "عام", "سنه", "سنين", "سنوات", "عمري", "3mri", "3omri", "age", " sna", "snin",
              "years")
 # A number of years after these words is how long something has lasted, not an age ("depuis 12
-# ans", "ça fait 12 ans", "il y a 12 ans", "hadi 12 3am", "منذ 12 سنة"); normalised text.
+# ans", "ça fait 12 ans", "il y a 12 ans", "hadi 12 3am", "منذ 12 سنة"); as typed or normalised.
 _DURATION = re.compile(r"(?<!\S)(?:depuis|fait|pendant|y a|mnd|mnin|mn|men|hadi|من|منذ|مند|هادي)\s+\d+\s*\S*",
                        re.IGNORECASE)
 _MONTH_WORDS = ("mois", "chhar", "chhour", "chhor", "شهر", "شهور", "اشهر", "months", "month")

@@ -11,7 +11,7 @@ prove it, or to write from their number on WhatsApp, and nothing is erased or re
 
 A reference proves only its own appointment, though: whoever booked it got it, and the site lets
 anyone book with any number. Erasing cancels every upcoming appointment of the number, so the web
-erases only when each of them was opened in this session; otherwise nobody could book with a
+erases only when each of them was opened in this session, so that nobody can book with a
 stranger's number and then erase the stranger's other appointments.
 """
 

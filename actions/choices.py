@@ -318,6 +318,40 @@ class When:
 _CLOCK = re.compile(r"(?<![\d/])(\d{1,2})\s*(?:h|:|heures?|hrs?|س)\s*(\d{2})?(?![\d/])")
 _TIME_AFTER_WORD = re.compile(
     r"(?:^|\s)(?:a|vers|m3a|mea|ma3a|f|fi|مع|الساعه|ساعه|على|علي|ع|حتي|at)\s+(\d{1,2})(?:\s*(?:[:.h])\s*(\d{2}))?(?![\d/:])")
+# Hours said in words ("على الساعة التاسعة", "مع الحداش", "m3a tes3ud", "à dix heures"), made
+# digits for the patterns above (normalised text): Arabic-script and Darija ones after a word that
+# introduces a time, French ones before "heure(s)" ("à deux" alone may be two people).
+_HOUR_WORDS = {w: n for n, words in enumerate((
+    (), ("الواحده", "الوحده", "wahda"), ("الثانيه", "الجوج", "jouj", "joj"), ("الثالثه", "التلاته", "tlata"),
+    ("الرابعه", "الربعه", "rb3a", "reb3a"), ("الخامسه", "الخمسه", "khamsa"), ("السادسه", "السته", "setta"),
+    ("السابعه", "السبعه", "sb3a", "seb3a"), ("الثامنه", "الثمانيه", "التمنيه", "tmnya", "tmenya", "tmanya"),
+    ("التاسعه", "التسعه", "التسعود", "t3sa", "tes3a", "tes3ud", "tse3ud"),
+    ("العاشره", "العشره", "l3achra", "3achra", "l3ichra"), ("الحاديه عشره", "الحاديه عشر", "الحداش", "l7dach", "7dach"),
+    ("الثانيه عشره", "الثانيه عشر", "الطناش", "tnach", "tnache", "midi"),
+)) for w in words}
+_FRENCH_HOURS = {w: n for n, w in enumerate(("", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit",
+                                             "neuf", "dix", "onze", "douze", "", "quatorze", "quinze", "seize"))
+                 if w}
+_HOUR_WORD = re.compile(
+    r"(?:(?<=^)|(?<=\s))(?:(?P<after>(?:(?:a|vers|m3a|mea|ma3a|f|fi|مع|الساعه|ساعه|علي|ع|at)\s+)+)"
+    r"(?P<word>(?:الحاديه|الثانيه)\s+عشره?|\S+)|(?P<french>\S+)(?=\s+heures?(?!\S)))")
+_HEURES = re.compile(r"\s+heures?(?!\S)")
+
+
+def _hours_in_words(norm: str) -> str:
+    """`norm` with the hours said in words made digits."""
+    def digit(match: re.Match[str]) -> str:
+        if match.group("french") is not None:
+            value = _FRENCH_HOURS.get(match.group("french"))
+            return str(value) if value is not None else match.group(0)
+        word = " ".join(match.group("word").split())
+        value = _HOUR_WORDS.get(word)
+        if value is None and _HEURES.match(match.string, match.end()):
+            value = _FRENCH_HOURS.get(word)  # "à deux heures"
+        return f"{match.group('after')}{value}" if value is not None else match.group(0)
+    return _HOUR_WORD.sub(digit, norm)
+
+
 _HOUR_AND_FRACTION = re.compile(r"(?<![\d/])(\d{1,2})()\s+(?:w|و|et)\s*(?:nss|ns|nos|demie|quart|rb3|نص|ربع)(?!\w)")
 _DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s*[/-]\s*(\d{2,4}))?(?!\d)")
 _DAY_NUMBER = re.compile(r"(?:^|\s)(?:le|nhar|يوم|نهار)\s+(\d{1,2})(?!\s*[h:\d])")
@@ -343,7 +377,8 @@ def parse_when(text: str, today: date) -> When:
         if forms & _TOMORROW:
             after = i > 0 and stems[i - 1] & _AFTER
             day = today + timedelta(days=2 if after else 1)
-        elif forms & _TODAY:
+        elif forms & _TODAY and not (i + 1 < len(words) and (stems[i + 1] & set(_WEEKDAYS) or words[i + 1].isdigit())):
+            # "اليوم" is today, but "يوم الاثنين" / "يوم 15" is on that day.
             day = today
         elif "apres-demain" in forms:
             day = today + timedelta(days=2)
@@ -370,7 +405,7 @@ def parse_when(text: str, today: date) -> When:
             if number:
                 day = _calendar_day(today, int(number.group(1)), None)
 
-    undated = _DAY_MONTH.sub(" ", norm)
+    undated = _hours_in_words(_DAY_MONTH.sub(" ", norm))
     clock = _CLOCK.search(undated) or _TIME_AFTER_WORD.search(undated) or _HOUR_AND_FRACTION.search(undated)
     if clock:
         raw = int(clock.group(1))
@@ -389,8 +424,8 @@ def parse_when(text: str, today: date) -> When:
     return When(day=day, weekday=weekday, hour=hour, minute=minute, part=part)
 
 
-_HALF = {"نص", "ونص", "nss", "ns", "nos", "wnss", "demie", "demi", "half"}
-_QUARTER = {"ربع", "وربع", "rb3", "rbe3", "wrb3", "quart", "quarter"}
+_HALF = {"نص", "ونص", "نصف", "النصف", "والنصف", "nss", "ns", "nos", "wnss", "demie", "demi", "half"}
+_QUARTER = {"ربع", "وربع", "الربع", "والربع", "rb3", "rbe3", "wrb3", "quart", "quarter"}
 
 
 def _fraction(rest: str) -> int:

@@ -156,6 +156,28 @@ def test_days_and_times_in_the_four_varieties(text: str, day: date | None, hour:
     assert (when.day, when.hour, when.minute, when.part) == (day, hour, minute, part)
 
 
+@pytest.mark.parametrize(("text", "weekday", "day", "hour", "minute"), [
+    ("الثلاثاء على الساعة التاسعة", 1, None, 9, 0),
+    ("يوم الاثنين على الساعة العاشرة والنصف", 0, None, 10, 30),
+    ("غدا على الساعة الحادية عشرة", None, date(2027, 1, 9), 11, 0),
+    ("على الساعة الثانية عشرة", None, None, 12, 0),
+    ("الخميس مع التسعود", 3, None, 9, 0),
+    ("nhar tlat m3a tes3ud w nss", 1, None, 9, 30),
+    ("ghedda m3a l7dach", None, date(2027, 1, 9), 11, 0),
+    ("lundi à deux heures", 0, None, 14, 0),
+    ("demain vers neuf heures et demie", None, date(2027, 1, 9), 9, 30),
+    ("à midi", None, None, 12, 0),
+    # not times: "à deux" alone may be two people; "يوم 15" is a day, "اليوم" today.
+    ("je suis à deux pas", None, None, None, None),
+    ("يوم 15", None, date(2027, 1, 15), None, None),
+    ("اليوم", None, FRIDAY, None, None),
+])
+def test_hours_said_in_words(text: str, weekday: int | None, day: date | None, hour: int | None,
+                             minute: int | None) -> None:
+    when = parse_when(text, FRIDAY)
+    assert (when.weekday, when.day, when.hour, when.minute) == (weekday, day, hour, minute)
+
+
 @pytest.mark.parametrize(("text", "weekday"), [
     ("lundi", 0), ("nhar tlat", 1), ("larb3", 2), ("الخميس", 3), ("الجمعة", 4), ("sebt", 5), ("الحد", 6), ("l7ed", 6),
 ])

@@ -316,8 +316,10 @@ class When:
 
 
 _CLOCK = re.compile(r"(?<![\d/])(\d{1,2})\s*(?:h|:|heures?|hrs?|س)\s*(\d{2})?(?![\d/])")
+# Words that introduce a time ("à 10", "m3a 2", "على الساعة 11"; normalised text).
+_TIME_WORDS = r"(?:a|vers|m3a|mea|ma3a|f|fi|مع|الساعه|ساعه|على|علي|ع|حتي|at)"
 _TIME_AFTER_WORD = re.compile(
-    r"(?:^|\s)(?:a|vers|m3a|mea|ma3a|f|fi|مع|الساعه|ساعه|على|علي|ع|حتي|at)\s+(\d{1,2})(?:\s*(?:[:.h])\s*(\d{2}))?(?![\d/:])")
+    rf"(?:^|\s){_TIME_WORDS}\s+(\d{{1,2}})(?:\s*(?:[:.h])\s*(\d{{2}}))?(?![\d/:])")
 # Hours said in words ("على الساعة التاسعة", "مع الحداش", "m3a tes3ud", "à dix heures"), made
 # digits for the patterns above (normalised text): Arabic-script and Darija ones after a word that
 # introduces a time, French ones before "heure(s)" ("à deux" alone may be two people).
@@ -333,7 +335,7 @@ _FRENCH_HOURS = {w: n for n, w in enumerate(("", "une", "deux", "trois", "quatre
                                              "neuf", "dix", "onze", "douze", "", "quatorze", "quinze", "seize"))
                  if w}
 _HOUR_WORD = re.compile(
-    r"(?:(?<=^)|(?<=\s))(?:(?P<after>(?:(?:a|vers|m3a|mea|ma3a|f|fi|مع|الساعه|ساعه|علي|ع|at)\s+)+)"
+    rf"(?:(?<=^)|(?<=\s))(?:(?P<after>(?:{_TIME_WORDS}\s+)+)"
     r"(?P<word>(?:الحاديه|الثانيه)\s+عشره?|\S+)|(?P<french>\S+)(?=\s+heures?(?!\S)))")
 _HEURES = re.compile(r"\s+heures?(?!\S)")
 
@@ -377,7 +379,7 @@ def parse_when(text: str, today: date) -> When:
         if forms & _TOMORROW:
             after = i > 0 and stems[i - 1] & _AFTER
             day = today + timedelta(days=2 if after else 1)
-        elif forms & _TODAY and not (i + 1 < len(words) and (stems[i + 1] & set(_WEEKDAYS) or words[i + 1].isdigit())):
+        elif forms & _TODAY and not _names_a_day(words, stems, i + 1):
             # "اليوم" is today, but "يوم الاثنين" / "يوم 15" is on that day.
             day = today
         elif "apres-demain" in forms:
@@ -426,6 +428,11 @@ def parse_when(text: str, today: date) -> When:
 
 _HALF = {"نص", "ونص", "نصف", "النصف", "والنصف", "nss", "ns", "nos", "wnss", "demie", "demi", "half"}
 _QUARTER = {"ربع", "وربع", "الربع", "والربع", "rb3", "rbe3", "wrb3", "quart", "quarter"}
+
+
+def _names_a_day(words: list[str], stems: list[set[str]], i: int) -> bool:
+    """Whether the i-th word is a weekday or a day number."""
+    return i < len(words) and bool(stems[i] & _WEEKDAYS.keys() or words[i].isdigit())
 
 
 def _fraction(rest: str) -> int:

@@ -394,9 +394,8 @@ class ValidateEligibilityForm(Action):
             answers["age"] = age
         if value is not None:
             answers[requested] = value
-        elif "age" in answers:
-            pass  # part of the message was understood: the question is asked again, without a reproach
-        elif intent in ANSWER_INTENTS:
+        elif "age" not in answers and intent in ANSWER_INTENTS:
+            # Not understood (with an age understood, the question is simply asked again).
             dispatcher.utter_message(response="utter_eligibility_not_understood")
             answers[requested] = None
         # else: another question ("c'est gratuit ?"): nothing set, the form lets the rules answer.

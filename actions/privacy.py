@@ -71,12 +71,13 @@ class ActionDeleteMyData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        phone = sender_phone(tracker) or proven_phone(tracker)
+        verified = sender_phone(tracker)
+        phone = verified or proven_phone(tracker)
         if phone is None:
             typed = normalize_phone(tracker.get_slot("phone"))
             dispatcher.utter_message(response="utter_delete_needs_reference" if typed else "utter_delete_no_phone")
             return forget_person(domain)
-        if sender_phone(tracker) is None:
+        if verified is None:
             try:
                 upcoming = await get_client().appointments(phone)
             except BackendUnavailable:

@@ -395,6 +395,12 @@ class ValidateBookingForm(_Form):
                 self.hint_day(text, updates)
             return [SlotSet(k, v) for k, v in updates.items()]
 
+        offered = options_from_slot(tracker.get_slot("booking_options"), "agency_id")
+        if (requested == "agency_id" and "city" in candidates and resolve(text, offered).option
+                and not (denied or wants_change(text) or starts_with_no(text))):
+            # "إنزكان" when asked which agency, Inezgane's among those offered: that agency, not a
+            # new place to list agencies around (the place it names stays the conversation's).
+            del candidates["city"]
         changed = False
         for slot in self.slots:
             if slot in candidates:

@@ -561,6 +561,39 @@ async def test_a_typed_agency_is_resolved_and_its_details_kept(dispatcher, domai
     assert slots["agency_id"] == "tanger-fahs" and slots["booking_agency"] == FAHS_INFO
 
 
+SOUSS_OPTIONS = offered("agency_id", [
+    Option("agadir", "Agence Agadir", ("Agadir", "أكادير"),
+           data={**FAHS_INFO, "id": "agadir", "name": "Agence Agadir"}),
+    Option("inezgane", "Agence Inezgane", ("Inezgane", "إنزكان"),
+           data={**FAHS_INFO, "id": "inezgane", "name": "Agence Inezgane"}),
+])
+
+
+@pytest.mark.parametrize(("text", "place"), [("إنزكان", "inezgane"), ("f inezgane", "inezgane"),
+                                             ("Agadir", "agadir")])
+@pytest.mark.asyncio
+async def test_a_place_of_an_offered_agency_picks_that_agency(dispatcher, domain, text: str, place: str) -> None:
+    """Asked which agency, the user types the place of one of them: that one, not a new list."""
+    tracker = form_turn("booking_form", text=text, requested="agency_id", entities=[entity("city", place)],
+                        candidates={"city": place},
+                        before={**FILLED, "city": "agadir", "agency_id": None, **SOUSS_OPTIONS})
+    slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
+    assert slots["agency_id"] == place and slots["booking_agency"]["id"] == place
+    assert "city" not in slots and dispatcher.messages == []
+
+
+@pytest.mark.parametrize(("text", "intent", "place"), [("non, plutôt Inezgane", "deny", "inezgane"),
+                                                       ("Fès", "inform", "fes")])
+@pytest.mark.asyncio
+async def test_a_new_place_when_asked_the_agency_lists_agencies_there(dispatcher, domain, text: str, intent: str,
+                                                                      place: str) -> None:
+    tracker = form_turn("booking_form", text=text, intent=intent, requested="agency_id",
+                        entities=[entity("city", place)], candidates={"city": place},
+                        before={**FILLED, "city": "agadir", "agency_id": None, **SOUSS_OPTIONS})
+    slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
+    assert slots["city"] == place and slots["agency_id"] is None
+
+
 @pytest.mark.parametrize(("text", "chosen"), [("lundi 9h30", SLOT_MON_930), ("letnin m3a 9", SLOT_MON_9),
                                               ("الاثنين مع 9 و نص", SLOT_MON_930), ("1", SLOT_MON_9),
                                               ("lundi", None), ("nhar letnin", None)])

@@ -103,6 +103,20 @@ def test_a_reference_has_a_letter_and_a_digit_and_reads_easily() -> None:
         assert any(c.isdigit() for c in reference) and any(c.isalpha() for c in reference), reference
 
 
+@pytest.mark.parametrize(("language", "agency_name"), [
+    ("fr", "Agence t-book-a"), ("ary_latn", "Agence t-book-a"), ("ary", "وكالة الاختبار"), ("ar", "وكالة الاختبار")])
+def test_an_appointment_names_its_agency_in_its_language(
+        api: TestClient, service_headers: dict[str, str], session: Session, language: str, agency_name: str) -> None:
+    session.get(Agency, "t-book-a").name_ar = "وكالة الاختبار"  # type: ignore[union-attr]
+    session.commit()
+    response = post(api, service_headers, booking(language=language))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["agency_name"] == agency_name
+    found = api.get(URL, params={"phone": "0612345678"}, headers=service_headers).json()
+    assert [a["agency_name"] for a in found] == [agency_name]
+
+
 def test_a_booking_returns_a_short_reference_and_records_the_person(
         api: TestClient, service_headers: dict[str, str], session: Session) -> None:
     response = post(api, service_headers, booking(program="forsa", segment="project_holder", notes="couture",

@@ -45,3 +45,7 @@ class Agency(Base):
     # Agencies absent from the latest import are deactivated, never deleted: appointments and
     # staff accounts reference them.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def name_in(self, language: str) -> str:
+        """The name a person reading `language` is shown: the Arabic one for ar and ary, when known."""
+        return self.name_ar if language in ("ar", "ary") and self.name_ar else self.name

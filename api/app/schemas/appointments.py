@@ -71,10 +71,10 @@ class AppointmentOut(BaseModel):
     reference: str
     status: Literal["booked", "attended", "no_show", "cancelled", "rescheduled"]
     agency_id: str
-    agency_name: str
+    agency_name: str = Field(description="in the booking's language: the Arabic name for ar and ary")
     agency_city: str
     service: str
-    service_name: str
+    service_name: str = Field(description="in the booking's language")
     starts_at: LocalDateTime
     ends_at: LocalDateTime
     date: date

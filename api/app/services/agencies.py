@@ -409,7 +409,7 @@ def _agency_fields(agency: Agency, *, places: PlaceIndex, lang: str) -> dict[str
     city = places.get(agency.place_id) if agency.place_id else None
     return {
         "id": agency.id,
-        "name": (agency.name_ar or agency.name) if lang in ("ar", "ary") else agency.name,
+        "name": agency.name_in(lang),
         "name_fr": agency.name,
         "name_ar": agency.name_ar,
         "kind": agency.kind,

@@ -99,8 +99,7 @@ class Labels:
 
     @classmethod
     def load(cls, session: Session, lang: str) -> Labels:
-        agencies = {a.id: (a.name_ar or a.name) if lang in ("ar", "ary") else a.name
-                    for a in session.scalars(select(Agency))}
+        agencies = {a.id: a.name_in(lang) for a in session.scalars(select(Agency))}
         return cls(agencies, service_names(session, lang), program_names(session, lang), lang)
 
 

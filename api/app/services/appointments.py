@@ -72,7 +72,7 @@ def to_out(session: Session, appointment: Appointment) -> AppointmentOut:
     starts_at = stored_utc(appointment.starts_at).astimezone(zone)
     return AppointmentOut(
         reference=appointment.reference, status=appointment.status,  # type: ignore[arg-type]
-        agency_id=agency.id, agency_name=agency.name, agency_city=agency.city,
+        agency_id=agency.id, agency_name=agency.name_in(appointment.language), agency_city=agency.city,
         service=service.id, service_name=service.names.get(appointment.language) or service.names["fr"],
         starts_at=starts_at, ends_at=stored_utc(appointment.ends_at).astimezone(zone), date=starts_at.date(),
         time=starts_at.strftime("%H:%M"), timezone=zone.key, language=appointment.language,

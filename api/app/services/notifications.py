@@ -42,7 +42,6 @@ VARIABLE_ORDER = ("name", "date", "time", "agency", "reference")
 # Kinds that only make sense while the appointment is still booked.
 APPOINTMENT_KINDS = ("confirmation", "reminder")
 MAX_RETRY_DELAY = timedelta(hours=1)
-ARABIC_SCRIPT = ("ar", "ary")
 
 
 # --- queueing ------------------------------------------------------------------------------------
@@ -66,9 +65,8 @@ def template_variables(session: Session, appointment: Appointment, *, language: 
     citizen = session.get(Citizen, appointment.citizen_id) if appointment.citizen_id else None
     assert agency is not None  # foreign key
     local = stored_utc(appointment.starts_at).astimezone(local_zone())
-    agency_name = agency.name_ar if language in ARABIC_SCRIPT and agency.name_ar else agency.name
     values = {"name": (citizen.full_name if citizen else None) or "", "date": local.strftime("%d/%m/%Y"),
-              "time": local.strftime("%H:%M"), "agency": agency_name, "reference": appointment.reference}
+              "time": local.strftime("%H:%M"), "agency": agency.name_in(language), "reference": appointment.reference}
     return {str(number): values[name] for number, name in enumerate(VARIABLE_ORDER, start=1)}
 
 

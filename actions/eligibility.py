@@ -13,6 +13,7 @@ Answers come as buttons (`/inform{"stage":"idea"}`) or typed in any of the four 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -137,17 +138,49 @@ def _pad(text: str) -> str:
     return f" {normalize(text)} "
 
 
+# Arabizi spells one word many ways: "mchrou3", "mashro3" and "machro3"; "nsjjel" and "nsjel";
+# "lma3lomat" and "ma3loumat". Folded here: doubled Latin letters, "sh" written "ch", "ou" written "o".
+_DOUBLED_LATIN = re.compile(r"([a-z])\1+")
+
+
+def _spelling_fold(text: str) -> str:
+    return _DOUBLED_LATIN.sub(r"\1", text).replace("sh", "ch").replace("ou", "o")
+
+
+@functools.cache
+def _folded(vocabulary: Vocabulary) -> Vocabulary:
+    """The vocabulary's Latin words folded; words with a doubled letter ("barra" is not "bara")
+    are left out, since a folded message has none."""
+    folded = []
+    for value, words in vocabulary:
+        spelt = {w.replace("sh", "ch").replace("ou", "o") for w in words if w.isascii()}
+        folded.append((value, tuple(sorted(w for w in spelt if not _DOUBLED_LATIN.search(w)))))
+    return tuple(folded)
+
+
 def _find(vocabulary: Vocabulary, text: str) -> str | None:
+    """The first meaning whose words the text has as listed; failing that, as spelt another way."""
     padded = _pad(text)
     for value, words in vocabulary:
         if any(word in padded for word in words):
             return value
+    folded = _spelling_fold(padded)
+    for value, words in _folded(vocabulary):
+        if any(word in folded for word in words):
+            return value
     return None
+
+
+# "nsjel rdv", "التسجيل لموعد": registering for an appointment is booking it, not a need to register
+# an activity.
+_BOOKING_REGISTRATION = re.compile(
+    r"(?:\b\w*s[ae]?j+[ae]?l\w*|\w*تسجيل|\w*سجل\w*)\s+(?:(?:l|f|pour|un|une|le|dyal|ل|في)\s+)*(?:l|ل)?"
+    r"(?:rdv|rendez-vous|rendez vous|maw3id|mw3d|mou3id|موعد)")
 
 
 def find_need(text: str) -> str | None:
     """The need a message names ("un business plan", "tamwil", "نتسجل"), if any."""
-    return _find(NEEDS, text)
+    return _find(NEEDS, _BOOKING_REGISTRATION.sub(" ", normalize(text)))
 
 
 def says_dont_know(text: str) -> bool:

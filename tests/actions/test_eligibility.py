@@ -13,6 +13,7 @@ from actions.eligibility import (
     ActionEligibilityResult,
     Ambiguous,
     ValidateEligibilityForm,
+    find_need,
     parse_age,
     parse_amount,
     parse_answer,
@@ -66,6 +67,8 @@ def test_an_age_beside_a_duration_is_still_found():
     ("khddam f nwar", "informal"), ("لدي مقاولة صغيرة جدا", "tpe"), ("عندي شركة صغيرة", "tpe"),
     ("j'ai un projet", "project"), ("Employeur qui recrute", "employer"), ("je ne sais pas", UNKNOWN),
     ("bonjour", None),
+    # Arabizi spelt other ways than the word lists: "ou" for "o", "sh" for "ch", doubled letters.
+    ("3ndi mchrou3 sghir", "project"), ("mashrou3 dyali", "project"), ("ana mouchaghil", "employer"),
 ])
 def test_stages_in_four_varieties(text, stage):
     assert parse_answer("stage", text, lang="fr") == stage
@@ -84,9 +87,25 @@ def test_needs_in_four_varieties(text, need):
 @pytest.mark.parametrize("text, need", [
     ("information", "information"), ("des informations svp", "information"), ("une formation", "training"),
     ("formation", "training"), ("bghit nsjel rasi auto-entrepreneur", "formalisation"), ("tamwil", "financing"),
+    ("bghit nsjjel rasi", "formalisation"), ("3tini lma3lomat", "information"), ("ghir lflos", "financing"),
 ])
 def test_needs_as_typed(text, need):
     assert parse_answer("need", text, lang="fr") == need
+
+
+def test_a_folded_spelling_never_makes_a_word_of_another():
+    """"barra" (abroad) is not "lbaramij" (the programmes) once letters are folded."""
+    assert parse_answer("residence", "3tini lbaramij", lang="ary_latn") is None
+    assert parse_answer("residence", "kan3ich barra", lang="ary_latn") == "mre"
+
+
+@pytest.mark.parametrize("text, need", [
+    ("bghit nsjel rdv", None), ("bghit nsjjel rdv f fes", None), ("أريد التسجيل لموعد مع مستشار", None),
+    ("بغيت نسجل موعد", None), ("bghit ntsjjel f l maw3id", None),
+    ("bghit rdv bach nsjel rasi", "formalisation"), ("بغيت ناخد موعد باش نسجل راسي", "formalisation"),
+])
+def test_registering_for_an_appointment_is_no_need_to_register(text, need):
+    assert find_need(text) == need
 
 
 @pytest.mark.parametrize("text, lang, amount", [

@@ -50,6 +50,7 @@ from actions.choices import (
     parse_when,
     resolve,
     short_label,
+    target_day,
     wants_change,
     wants_later,
 )
@@ -1011,6 +1012,10 @@ class _AppointmentForm(_Form):
         if activating:
             updates.update({slot: None for slot in self.slots if slot != "phone"})
             updates.update(appointment_info=None, booking_slots_after=None, booking_slots_day=None)
+            if "reschedule_slot" in self.slots:
+                # "décale-le à vendredi": the free times offered start on that day.
+                day = target_day(latest_text(tracker) or "", local_now().date())
+                updates["booking_slots_day"] = day.isoformat() if day else None
         elif intent in LEAVE_INTENTS:
             return []
         text = latest_text(tracker)

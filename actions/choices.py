@@ -426,6 +426,33 @@ def parse_when(text: str, today: date) -> When:
     return When(day=day, weekday=weekday, hour=hour, minute=minute, part=part)
 
 
+# A day right after these words is the appointment's own ("mon rdv de jeudi", "lmaw3id dyal l5mis",
+# "موعد الخميس"), not the one it should move to; fillers between are skipped (normalised).
+_OWN_DAY_CUES = {"de", "du", "d", "dyal", "dial", "ديال", "من", "mn", "men", "rdv", "maw3id", "lmaw3id", "mw3d",
+                 "موعد", "الموعد", "موعدي", "rendez-vous", "dyali", "dyalek"}
+_DAY_FILLERS = {"le", "la", "nhar", "يوم", "نهار", "lyoum"}
+
+
+def target_day(text: str, today: date) -> date | None:
+    """The day a request to move an appointment asks for: the last one it names, unless that is
+    the appointment's own. "je peux pas jeudi, plutôt vendredi" and "du jeudi au vendredi" are
+    Friday; "décaler mon rdv de jeudi" names none."""
+    words = tokens(normalize(text or ""))
+    # "mon", "mar" in a request are no weekdays (parse_when reads them so in a two-word answer).
+    start = next((i for i in range(len(words) - 1, -1, -1)
+                  if words[i] not in _WEEKDAY_ABBREVIATIONS
+                  and parse_when(" ".join(words[i:]), today).has_day
+                  and not parse_when(" ".join(words[i + 1:]), today).has_day), None)
+    if start is None:
+        return None
+    before = start - 1
+    while before >= 0 and words[before] in _DAY_FILLERS:
+        before -= 1
+    if before >= 0 and words[before] in _OWN_DAY_CUES:
+        return None
+    return parse_when(" ".join(words[start:]), today).first_day(today)
+
+
 _HALF = {"نص", "ونص", "نصف", "النصف", "والنصف", "nss", "ns", "nos", "wnss", "demie", "demi", "half"}
 _QUARTER = {"ربع", "وربع", "الربع", "والربع", "rb3", "rbe3", "wrb3", "quart", "quarter"}
 

@@ -1103,6 +1103,29 @@ async def test_rescheduling_offers_other_times_of_the_same_agency(backend: FakeB
     assert message["reference"] == "K7M2QX"
 
 
+@pytest.mark.parametrize(("text", "day"), [
+    ("je peux pas jeudi, décale-le à mardi", "2027-01-12"), ("bghit nbdel lmaw3id l tlat", "2027-01-12"),
+    ("أريد تغيير موعدي إلى يوم الثلاثاء", "2027-01-12"), ("décaler mon rdv de jeudi", None),
+    ("bghit nbdel lmaw3id", None)])
+@pytest.mark.asyncio
+async def test_the_day_named_when_moving_is_where_the_new_times_start(backend: FakeBackend, dispatcher, domain,
+                                                                     text: str, day: str | None) -> None:
+    backend.on("GET", "/appointments", json=[appointment()])
+    tracker = form_turn("reschedule_form", text=text, intent="reschedule_appointment", activate=True,
+                        channel="whatsapp", sender_id=PHONE)
+    slots = await validate(ValidateRescheduleForm(), tracker, dispatcher, domain)
+    assert slots["appointment_ref"] == "K7M2QX" and slots["booking_slots_day"] == day
+    if day:
+        backend.on("GET", "/agencies/tanger/slots", json=slots_answer(SLOT_TUE_10))
+        asked = CollectingDispatcher()
+        await ActionAskRescheduleSlot().run(asked, make_tracker(
+            slots={"phone": PHONE, "appointment_ref": "K7M2QX", "appointment_info": INFO, "booking_slots_day": day},
+            active_loop="reschedule_form"), domain)
+        assert backend.calls("GET", "/agencies/tanger/slots")[0].url.params["from"] == day
+        assert payloads_of(message_for(asked, "utter_ask_reschedule_slot"))[0] == \
+            f'/inform{{"reschedule_slot":"{SLOT_TUE_10}"}}'
+
+
 @pytest.mark.asyncio
 async def test_a_typed_new_time(backend: FakeBackend, dispatcher, domain) -> None:
     options = offered("reschedule_slot", [Option(SLOT_TUE_10, "mar. 12/01 · 10:00", when=SLOT_TUE_10)])

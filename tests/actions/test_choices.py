@@ -18,6 +18,7 @@ from actions.choices import (
     pick_number,
     resolve,
     short_label,
+    target_day,
     wants_change,
     wants_later,
 )
@@ -250,3 +251,16 @@ def test_dates_are_written_in_the_users_language(lang: str, day: str, label: str
     assert format_day(moment, lang) == day
     assert short_label(moment, lang) == label
     assert len(short_label(moment, lang)) <= 24  # a WhatsApp list row
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("en fait je peux pas jeudi, tu peux le décaler à lundi ?", date(2027, 1, 11)),
+    ("déplacer mon rdv du jeudi au lundi", date(2027, 1, 11)), ("bdel mn l5mis l tnin", date(2027, 1, 11)),
+    ("بغيت نبدل الموعد ليوم الاثنين", date(2027, 1, 11)), ("reporter à demain", date(2027, 1, 9)),
+    ("déplacer au 20 janvier", date(2027, 1, 20)),
+    # the appointment's own day, or none
+    ("décaler mon rdv de jeudi", None), ("bghit nbdel lmaw3id dyal l5mis", None), ("بغيت نبدل موعد الخميس", None),
+    ("je veux déplacer mon rendez-vous", None), ("نبدل الموعد ديالي", None),
+])
+def test_the_day_a_move_asks_for(text: str, day: date | None) -> None:
+    assert target_day(text, FRIDAY) == day

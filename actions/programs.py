@@ -173,3 +173,51 @@ class ActionDocuments(Action):
             documents="\n".join(f"• {d}" for d in program.documents),
         )
         return [SlotSet("program", program.id)]
+
+
+# The answers about one programme: a question right after one of them is about that programme.
+PROGRAM_ANSWERS = frozenset({"action_program_info", "action_documents", "action_financing"})
+
+
+def program_just_shown(tracker: Tracker) -> str | None:
+    """The `program` slot, when the bot's last answer before this message was about it."""
+    events = tracker.events
+    user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    for event in reversed(events[:max(user, 0)]):
+        name = event.get("name")
+        if event.get("event") == "action" and name != "action_listen":
+            value = tracker.get_slot("program")
+            return str(value) if name in PROGRAM_ANSWERS and value else None
+    return None
+
+
+class ActionFinancing(Action):
+    """A financing question. About a programme (named, or the one just shown):
+    that programme's details, whose dated benefits say what it finances. Otherwise: ANAPEC lends
+    nothing itself, an adviser orients for free, and the eligibility check finds the financing."""
+
+    def name(self) -> str:
+        return "action_financing"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        named = program_entity(tracker) or program_just_shown(tracker)
+        if not named:
+            dispatcher.utter_message(response="utter_financing")
+            return []
+        lang = language_of(tracker)
+        try:
+            program_id = resolve_program(named, await get_client().programs(lang=lang))
+            program = await get_client().program(program_id, lang=lang) if program_id else None
+        except (BackendUnavailable, BackendRejected):
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        if program is None:
+            dispatcher.utter_message(response="utter_financing")
+            return []
+        labels = _labels(domain, lang)
+        dispatcher.utter_message(response="utter_program_info", details=format_program(program, labels),
+                                 buttons=program_buttons(program, labels))
+        report(tracker, "programme_viewed", program=program.id)
+        return [SlotSet("program", program.id)]

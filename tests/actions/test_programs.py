@@ -6,16 +6,19 @@ import pytest
 
 from actions.analytics import reports_sent
 from actions.backend import ProgramSummary
-from actions.programs import ActionDocuments, ActionProgramInfo, dated, resolve_program, short_name
+from actions.programs import ActionDocuments, ActionFinancing, ActionProgramInfo, dated, resolve_program, short_name
 from tests.actions.conftest import (
     FakeBackend,
+    action_event,
     assert_responses_exist,
+    bot_event,
     entity,
     make_tracker,
     message_for,
     payloads_of,
     responses_of,
     slots_set,
+    user_event,
 )
 
 
@@ -164,3 +167,48 @@ async def test_documents_backend_down(dispatcher, domain, backend):
     backend.down = True
     await ActionDocuments().run(dispatcher, make_tracker(intent="ask_documents", slots={"program": "forsa"}), domain)
     assert responses_of(dispatcher) == ["utter_backend_unavailable"]
+
+
+SHOWN_FORSA = [user_event("c'est quoi forsa", "ask_program_info"), action_event("action_program_info"),
+               bot_event("Programme Forsa", response="utter_program_info"), action_event("action_listen")]
+
+
+@pytest.mark.parametrize(("text", "entities", "history"), [
+    ("ch7al kat3ti forsa", [entity("program", "forsa")], []),
+    ("combien ils prêtent ?", [], SHOWN_FORSA),  # right after Forsa's details
+], ids=["named", "just-shown"])
+@pytest.mark.asyncio
+async def test_financing_of_a_programme_shows_its_dated_benefits(dispatcher, domain, catalogue, text, entities,
+                                                                 history):
+    tracker = make_tracker(text=text, intent="ask_financing", entities=entities, history=history,
+                           slots={"program": "forsa"} if history else {}, language="ary_latn")
+    events = await ActionFinancing().run(dispatcher, tracker, domain)
+    message = message_for(dispatcher, "utter_program_info")
+    assert "• Prêt d'honneur à 0 % jusqu'à 100 000 DH, dont jusqu'à 10 000 DH de subvention." in message["details"]
+    assert payloads_of(message)[0] == '/check_eligibility{"program":"forsa"}'
+    assert slots_set(events) == {"program": "forsa"}
+    assert_responses_exist(dispatcher, domain)
+
+
+@pytest.mark.parametrize("history", [
+    [],
+    # Forsa was shown, but the bot answered something else since.
+    [*SHOWN_FORSA, user_event("fin kayna l'agence", "find_agency"), action_event("action_find_agency"),
+     action_event("action_listen")],
+], ids=["none", "shown-earlier"])
+@pytest.mark.asyncio
+async def test_a_general_financing_question_leads_to_the_eligibility_check(dispatcher, domain, catalogue, history):
+    tracker = make_tracker(text="bghit tamwil", intent="ask_financing", history=history, slots={"program": "forsa"})
+    assert await ActionFinancing().run(dispatcher, tracker, domain) == []
+    assert responses_of(dispatcher) == ["utter_financing"]
+    assert catalogue.calls() == []
+
+
+@pytest.mark.asyncio
+async def test_financing_of_an_unknown_programme_or_backend_down(dispatcher, domain, backend, catalogue):
+    unknown = make_tracker(text="tamwil dyal xyz", intent="ask_financing", entities=[entity("program", "xyz")])
+    await ActionFinancing().run(dispatcher, unknown, domain)
+    backend.down = True
+    named = make_tracker(text="tamwil dyal forsa", intent="ask_financing", entities=[entity("program", "forsa")])
+    await ActionFinancing().run(dispatcher, named, domain)
+    assert responses_of(dispatcher) == ["utter_financing", "utter_backend_unavailable"]

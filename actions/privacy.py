@@ -6,13 +6,14 @@ proves nothing: anyone could type someone else's, in the booking or anywhere els
 their data and cancel their appointments. So the web erases only a number this conversation has
 shown it holds, the same proof that opens an appointment there: the number *and* the reference
 of one of its appointments (actions/booking.py sets `appointment_info` only when the backend
-found that reference among the number's appointments). Otherwise the person is told how to
-prove it, or to write from their number on WhatsApp, and nothing is erased or revealed.
+found that reference among the number's appointments), or an appointment booked with it in this
+session (its reference was given here). Otherwise the person is told how to prove it, or to
+write from their number on WhatsApp, and nothing is erased or revealed.
 
 A reference proves only its own appointment, though: whoever booked it got it, and the site lets
 anyone book with any number. Erasing cancels every upcoming appointment of the number, so the web
-erases only when each of them was opened in this session, so that nobody can book with a
-stranger's number and then erase the stranger's other appointments.
+erases only when each of them was booked or opened in this session, so that nobody can book with
+a stranger's number and then erase the stranger's other appointments.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendRejected, BackendUnavailable, get_client
-from actions.booking import opened_references
+from actions.booking import booked_references, opened_references
 from actions.handoff import display_phone, normalize_phone, sender_phone, session_events
 
 # What the conversation holds about the person (booking, eligibility, handoff, agencies); the
@@ -43,20 +44,25 @@ def forget_person(domain: DomainDict) -> list[EventType]:
 
 def proven_phone(tracker: Tracker) -> str | None:
     """On the web, the conversation's number if an appointment was opened with it in this
-    session (its reference given and found among the number's appointments), else None."""
+    session (its reference given and found among the number's appointments) or booked with it
+    here, else None."""
     proven: set[str] = set()
     phone: str | None = None
     opened = False
+    action = None
     # An action's slots arrive together (the number and the appointment it opened, in any
     # order): an appointment proves the number the conversation had once that batch was applied.
     for event in [*session_events(tracker), {"event": "end"}]:
         if event.get("event") == "slot":
-            if event.get("name") == "phone":
-                value = event.get("value")
+            name, value = event.get("name"), event.get("value")
+            if name == "phone":
                 phone = normalize_phone(value) if isinstance(value, str) else None
-            elif event.get("name") == "appointment_info" and event.get("value"):
+            elif value and (name == "appointment_info"
+                            or (name == "appointment_ref" and action == "action_book_appointment")):
                 opened = True
             continue
+        if event.get("event") == "action":
+            action = event.get("name")
         if opened and phone:
             proven.add(phone)
         opened = False
@@ -86,8 +92,8 @@ class ActionDeleteMyData(Action):
             except BackendRejected:
                 dispatcher.utter_message(response="utter_delete_failed")
                 return []
-            opened = set(opened_references(tracker))
-            if any(appointment.reference not in opened for appointment in upcoming):
+            shown = set(booked_references(tracker)) | set(opened_references(tracker))
+            if any(appointment.reference not in shown for appointment in upcoming):
                 # Nothing erased, and the slots kept: the person may still cancel what they opened.
                 dispatcher.utter_message(response="utter_delete_needs_every_reference")
                 return []

@@ -107,6 +107,33 @@ async def test_web_never_erases_a_numbers_appointments_this_session_did_not_open
     assert responses_of(erased) == ["utter_data_deleted"]
 
 
+BOOKED_HERE = [action_event("booking_form"), user_event("0712345678"), slot_event("phone", "+212712345678"),
+               action_event("booking_form"), user_event("oui", "affirm"), action_event("action_book_appointment"),
+               slot_event("appointment_outcome", "booked"), slot_event("appointment_ref", "B00K3D")]
+
+
+@pytest.mark.asyncio
+async def test_web_erases_right_after_booking_when_that_is_the_numbers_only_appointment(dispatcher, domain, backend):
+    # The reference was given to this conversation: the same proof as opening the appointment.
+    backend.on("GET", "/appointments", json=[appointment("B00K3D", phone="+212712345678")])
+    backend.on("DELETE", "/citizens/+212712345678", json=ERASED)
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=BOOKED_HERE)
+    assert proven_phone(tracker) == "+212712345678"
+    await ActionDeleteMyData().run(dispatcher, tracker, domain)
+    assert len(backend.calls("DELETE")) == 1
+    assert responses_of(dispatcher) == ["utter_data_deleted"]
+
+
+@pytest.mark.asyncio
+async def test_web_booking_with_a_strangers_number_erases_none_of_theirs(dispatcher, domain, backend):
+    backend.on("GET", "/appointments", json=[appointment("B00K3D", phone="+212712345678"),
+                                             appointment("V1CT1M", phone="+212712345678")])
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=BOOKED_HERE)
+    assert await ActionDeleteMyData().run(dispatcher, tracker, domain) == []
+    assert backend.calls("DELETE") == []
+    assert responses_of(dispatcher) == ["utter_delete_needs_every_reference"]
+
+
 @pytest.mark.asyncio
 async def test_web_never_erases_a_number_merely_typed(dispatcher, domain, backend):
     # Someone else's number typed in the booking form (or anywhere): nothing erased, nothing said

@@ -3,6 +3,7 @@ service catalogue fetched by an action from the backend over HTTP, listed in the
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -156,3 +157,26 @@ def test_on_the_web_a_reference_one_booked_oneself_erases_no_other_appointment(s
     answer = _texts(stack.say(sender, "oui"))
     assert "Je n'ai rien effacé" in answer, answer
     assert _status(stack, strangers) == "booked" and _status(stack, own) == "booked"
+
+
+def _first_payload(replies: list[dict[str, object]]) -> str:
+    buttons = [b for r in replies for b in (r.get("buttons") or [])]  # type: ignore[union-attr]
+    assert buttons, replies
+    return str(buttons[0]["payload"])  # type: ignore[index]
+
+
+def test_on_the_web_right_after_booking_the_person_can_erase_it(stack: Stack) -> None:
+    # The reference was given to this conversation: it proves the number as opening it would.
+    phone, sender = _new_number(), f"web-{uuid.uuid4().hex[:8]}"
+    agencies = stack.say(sender, "Je voudrais un rendez-vous à Tanger pour un business plan")
+    slots = stack.say(sender, _first_payload(agencies))
+    stack.say(sender, _first_payload(slots))
+    stack.say(sender, "Salma Benali")
+    stack.say(sender, phone)
+    booked = _texts(stack.say(sender, "oui"))
+    assert "C'est réservé" in booked, booked
+    reference = re.search(r"référence\W+([A-Z0-9]{6})", booked).group(1)  # type: ignore[union-attr]
+    assert "supprimer vos données" in _texts(stack.say(sender, "supprimer mes données"))
+    answer = _texts(stack.say(sender, "oui"))
+    assert "C'est fait" in answer, answer
+    assert _status(stack, reference) == "cancelled"

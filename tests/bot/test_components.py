@@ -10,12 +10,13 @@ import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import ActiveLoop, SlotSet
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.form_answer import FormAnswerIntent
 from bot.components.gazetteer import ENTITY_SPANS, GazetteerEntityExtractor
 from bot.components.intent import GEIntentClassifier, classifier_text, skeleton
 from bot.components.language import LanguageDetector, explicit_choice
@@ -515,3 +516,40 @@ def test_a_bare_reference_says_nothing_of_the_language(detector: LanguageDetecto
     AppointmentReferenceExtractor().process([message], tracker)
     detector.process([message], tracker)
     assert [e["entity"] for e in message.get("entities", [])] == ["appointment_ref"]
+
+
+# FormAnswerIntent -----------------------------------------------------------------------------
+
+
+def _classified(text: str, intent: str, confidence: float, *, form: str | None = "eligibility_form",
+                asked: str | None = "sector") -> tuple[str, list[str]]:
+    """The intent and ranking FormAnswerIntent leaves on a message the classifier gave `intent`."""
+    ranking = [{"name": intent, "confidence": confidence}, {"name": "inform", "confidence": 0.2},
+               {"name": "affirm", "confidence": 0.1}]
+    message = _message(text, intent=ranking[0], intent_ranking=ranking)
+    tracker = DialogueStateTracker("t", slots=[TextSlot("requested_slot", mappings=[{}])])
+    if form:
+        tracker.update(ActiveLoop(form))
+    if asked:
+        tracker.update(SlotSet("requested_slot", asked))
+    FormAnswerIntent.create({}, None, None, _context()).process([message], tracker)  # type: ignore[arg-type]
+    return message.get("intent")["name"], [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_a_short_unsure_message_in_a_form_is_an_answer() -> None:
+    assert _classified("ymken snack", "ask_financing", 0.48) == ("inform", ["inform", "ask_financing", "affirm"])
+    assert _classified("Youssef Amrani", "greet", 0.4, form="booking_form", asked="full_name")[0] == "inform"
+
+
+@pytest.mark.parametrize(("text", "intent", "confidence", "form", "asked"), [
+    ("ymken snack", "ask_financing", 0.48, None, None),  # no form asks anything
+    ("ymken snack", "ask_financing", 0.48, "eligibility_form", None),  # the form asks nothing now
+    ("c'est gratuit ?", "ask_cost", 0.95, "eligibility_form", "sector"),  # a question it is sure of
+    ("safi", "stop", 0.35, "eligibility_form", "sector"),  # the way out, however unsure
+    ("ana 3la l3arbiya", "choose_language", 0.4, "eligibility_form", "sector"),
+    ("wach kayn chi tamwil l chabab f lmghrib", "ask_financing", 0.5, "eligibility_form", "sector"),  # long
+    ('/ask_cost', "ask_cost", 0.5, "eligibility_form", "sector"),  # a button
+])
+def test_otherwise_the_intent_is_kept(text: str, intent: str, confidence: float, form: str | None,
+                                      asked: str | None) -> None:
+    assert _classified(text, intent, confidence, form=form, asked=asked)[0] == intent

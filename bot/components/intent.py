@@ -56,6 +56,9 @@ def classifier_text(message: Message) -> str:
         elif unicodedata.category(char) == "So":
             symbols.append(f"__sym{ord(char):x}__")
     extra = " ".join(dict.fromkeys(symbols))
+    if not text and extra == "__q__":
+        # A bare "?" asks nothing in particular (it was read as "are you a bot?"): as empty.
+        return EMPTY
     return " ".join(part for part in (text, extra) if part) or EMPTY
 
 

@@ -435,10 +435,17 @@ def test_places_and_programmes_are_read_as_placeholders() -> None:
     assert classifier_text(message) == "bghit rdv f __city__ 3la __program__ __sym1f64f__ __q__"
 
 
-def test_an_empty_message_still_has_something_to_classify() -> None:
-    message = _message("...")
+@pytest.mark.parametrize("text", ["...", "?", " ?? ", "؟"])
+def test_an_empty_message_still_has_something_to_classify(text: str) -> None:
+    message = _message(text)
     NORMALIZER.process([message])
     assert classifier_text(message) == "__empty__"
+
+
+def test_an_emoji_alone_is_read() -> None:
+    message = _message("👍")
+    NORMALIZER.process([message])
+    assert classifier_text(message) == "ok __sym1f44d__"  # normalisation reads it "ok"
 
 
 def test_the_skeleton_joins_arabizi_and_arabic_spellings() -> None:

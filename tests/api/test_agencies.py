@@ -175,6 +175,9 @@ def test_nearest_from_the_far_south(client: TestClient) -> None:
     ("souss", "fr", "region-souss-massa", "agadir"),
     ("province de Settat", "fr", "province-settat", "settat"),
     ("ana mn sidi allal tazi", "ary_latn", "sidi-allal-tazi", "kenitra"),
+    # The canonical ids the bot's `city` entity holds, hyphens and all.
+    ("ksar-el-kebir", "ar", "ksar-el-kebir", "larache"),
+    ("casablanca-sidi-moumen", "ary_latn", "casablanca-sidi-moumen", "casablanca"),
 ])
 def test_nearest_by_place_in_any_language(client: TestClient, place: str, lang: str, expected_place: str,
                                           first_agency: str) -> None:

@@ -133,6 +133,13 @@ def test_ordinary_words_are_not_places(places: PlaceIndex, text: str) -> None:
     assert places.resolve(text) is None
 
 
+def test_a_canonical_id_is_its_place_and_a_word_that_is_an_id_keeps_its_flag(places: PlaceIndex) -> None:
+    found = places.resolve("ksar-el-kebir")
+    assert found is not None and found.place.id == "ksar-el-kebir" and not found.fuzzy
+    safi = places.resolve("safi")
+    assert safi is not None and safi.common_word
+
+
 def test_a_town_named_like_a_word_yields_to_another_place_and_says_so(places: PlaceIndex) -> None:
     alone = places.resolve("safi")
     assert alone is not None and alone.place.id == "safi" and alone.common_word

@@ -180,6 +180,11 @@ class PlaceIndex:
             # "safi, ana f casa": a name that is also a common word yields to any other place.
             common, _, _, first = min(ranked, key=lambda r: r[:3])
             return Resolution(self.places[first.value], first.surface, fuzzy=False, common_word=common)
+        # A canonical id, as the bot's `city` entity holds it ("ksar-el-kebir", whose hyphens no
+        # name has); after the names, so that a word that is also an id ("safi") keeps its flags.
+        by_id = self.places.get(text.strip())
+        if by_id is not None:
+            return Resolution(by_id, text.strip(), fuzzy=False)
         for match in self._typos.find(text):
             if normalize(match.surface) not in self._not_places and self._one_typo_away(match):
                 return Resolution(self.places[match.value], match.surface, fuzzy=True)

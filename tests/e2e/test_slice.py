@@ -180,3 +180,13 @@ def test_on_the_web_right_after_booking_the_person_can_erase_it(stack: Stack) ->
     answer = _texts(stack.say(sender, "oui"))
     assert "C'est fait" in answer, answer
     assert _status(stack, reference) == "cancelled"
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("agence à Ksar El Kebir", "Larache"),  # the city entity's id, "ksar-el-kebir", has no name's spelling
+    ("أقرب وكالة للقصر الكبير", "العرائش"),
+    ("anapec f had l7ay dyal sidi moumen", "Casablanca"),
+])
+def test_the_nearest_agency_to_any_place_the_bot_recognises(stack: Stack, text: str, agency: str) -> None:
+    answer = _texts(stack.say(f"web-{uuid.uuid4().hex[:8]}", text))
+    assert "📍" in answer and agency in answer.split("\n")[0], answer

@@ -39,8 +39,8 @@ def get_nearest_agencies(
     lang: LangDep,
     lat: Annotated[float | None, Query(ge=-90, le=90, examples=[35.77])] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, examples=[-5.8])] = None,
-    place: Annotated[str | None, Query(max_length=200, description="free text in any language or script",
-                                       examples=["ana f tanja 3afak"])] = None,
+    place: Annotated[str | None, Query(max_length=200, description="free text in any language or script, or "
+                                       "a place's canonical id", examples=["ana f tanja 3afak"])] = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 3,
 ) -> NearestOut:
     """The closest active agencies to lat/lon or to a place named in free text, by distance."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ge_text import Gazetteer
+from ge_text import Gazetteer, normalize
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -191,10 +191,53 @@ def program_just_shown(tracker: Tracker) -> str | None:
     return None
 
 
+# Cost questions that ask how much a programme lends or gives ("combien ils prêtent ?", "ch7al
+# kay3tiw ?", "شحال كيسلفو؟"): the classifier, which learnt "combien" and "ch7al" from "how much does
+# it cost?", calls them ask_cost. They say how much, and lend, give or finance, and say nothing of
+# paying: "هل تأخذ الوكالة نسبة من القرض؟" or "commission sur le prêt" are about money asked of the
+# person, and get "free, and nobody may ask you for money" (normalised text).
+_HOW_MUCH = re.compile(
+    r"combien|montant|jusqu|\bmax|ch7al|chhal|sh7al|9add?ach|شحال|(?<!\S)[وب]?كم(?!\S)|قداش|مبلغ|اقصي")
+_GIVES = re.compile(
+    r"\bpret|\bemprunt|financ|subvention|\bdonnent\b|\bcredit|\bkridi|9ard|s+e?l+e?f|(?:kay|kat|\by)3t[iy]"
+    r"|tam?w[ie]l|tamouil|mow+l|قرض|سلف|يعط|تمويل|يمول|كيمول|منحه")
+_PAYS = re.compile(r"pai|pay|gratuit|frais|commission|pourcentage|khall?es|khl[ae]s|fabor|b ?flous|دفع|نخلص|تخلص"
+                   r"|مجان|فابور|عمول|نسبه|بالفلوس|رشو")
+
+
+def asks_amount_given(text: str) -> bool:
+    """Whether a question about money asks what a programme lends or gives, not what it costs."""
+    norm = normalize(text or "")
+    return bool(_HOW_MUCH.search(norm) and _GIVES.search(norm) and not _PAYS.search(norm))
+
+
+async def answer_financing(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    """About a programme (named, or the one just shown): that programme's details, whose dated
+    benefits say what it finances. Otherwise: ANAPEC lends nothing itself, an adviser orients for
+    free, and the eligibility check finds the financing."""
+    named = program_entity(tracker) or program_just_shown(tracker)
+    if not named:
+        dispatcher.utter_message(response="utter_financing")
+        return []
+    lang = language_of(tracker)
+    try:
+        program_id = resolve_program(named, await get_client().programs(lang=lang))
+        program = await get_client().program(program_id, lang=lang) if program_id else None
+    except (BackendUnavailable, BackendRejected):
+        dispatcher.utter_message(response="utter_backend_unavailable")
+        return []
+    if program is None:
+        dispatcher.utter_message(response="utter_financing")
+        return []
+    labels = _labels(domain, lang)
+    dispatcher.utter_message(response="utter_program_info", details=format_program(program, labels),
+                             buttons=program_buttons(program, labels))
+    report(tracker, "programme_viewed", program=program.id)
+    return [SlotSet("program", program.id)]
+
+
 class ActionFinancing(Action):
-    """A financing question. About a programme (named, or the one just shown):
-    that programme's details, whose dated benefits say what it finances. Otherwise: ANAPEC lends
-    nothing itself, an adviser orients for free, and the eligibility check finds the financing."""
+    """A financing question (`answer_financing`)."""
 
     def name(self) -> str:
         return "action_financing"
@@ -202,22 +245,4 @@ class ActionFinancing(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        named = program_entity(tracker) or program_just_shown(tracker)
-        if not named:
-            dispatcher.utter_message(response="utter_financing")
-            return []
-        lang = language_of(tracker)
-        try:
-            program_id = resolve_program(named, await get_client().programs(lang=lang))
-            program = await get_client().program(program_id, lang=lang) if program_id else None
-        except (BackendUnavailable, BackendRejected):
-            dispatcher.utter_message(response="utter_backend_unavailable")
-            return []
-        if program is None:
-            dispatcher.utter_message(response="utter_financing")
-            return []
-        labels = _labels(domain, lang)
-        dispatcher.utter_message(response="utter_program_info", details=format_program(program, labels),
-                                 buttons=program_buttons(program, labels))
-        report(tracker, "programme_viewed", program=program.id)
-        return [SlotSet("program", program.id)]
+        return await answer_financing(dispatcher, tracker, domain)

@@ -298,7 +298,7 @@ async def test_a_question_in_the_middle_is_left_to_the_rules(dispatcher, domain,
     # Back in the form after the rule answered: the question's message is not taken for an answer.
     slots = await _validate(dispatcher, domain, text="j'ai une idée, c'est payant ?", intent="ask_cost",
                             requested_slot="stage",
-                            after=[action_event("utter_free_of_charge"), action_event(FORM)])
+                            after=[action_event("action_cost"), action_event(FORM)])
     assert slots == {"requested_slot": "stage"}
 
 

@@ -1,4 +1,4 @@
-"""Service discovery: the catalogue from the backend, with a button to book each service."""
+"""Service discovery: the catalogue from the backend, with a button to book each service; "is it free?"."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import json
 
 import pytest
 
-from actions.services import ActionListServices
+from actions.programs import asks_amount_given
+from actions.services import ActionCost, ActionListServices
 from tests.actions.conftest import (
     FakeBackend,
+    action_event,
     assert_responses_exist,
+    bot_event,
     make_tracker,
     message_for,
     payloads_of,
     responses_of,
+    user_event,
 )
+from tests.actions.test_programs import CATALOGUE, FORSA
 
 SERVICES_ARY_LATN = [
     {"id": "information_orientation", "name": "Lma3lomat w tawjih", "description": "Moustachar kaychre7 lik l3ard.",
@@ -56,3 +61,41 @@ async def test_backend_refusal_is_not_shown_as_a_list(dispatcher, domain, backen
     backend.on("GET", "/services", json={"detail": "lang must be one of fr, ar, ary, ary_latn"}, status=422)
     await ActionListServices().run(dispatcher, make_tracker(intent="ask_services"), domain)
     assert responses_of(dispatcher) == ["utter_backend_unavailable"]
+
+
+@pytest.mark.parametrize(("text", "given"), [
+    # how much a programme lends or gives, which the classifier calls ask_cost
+    ("combien ils prêtent ?", True), ("ils donnent combien ?", True), ("ch7al kay3tiw", True),
+    ("ch7al kaysellfo ?", True), ("chhal kat3ti forsa", True), ("ch7al l9ard", True), ("شحال كيسلفو؟", True),
+    ("وكم يعطون؟", True), ("ما هو أقصى مبلغ للقرض؟", True),
+    # the price, or money asked of the person
+    ("c'est gratuit ?", False), ("combien ça coûte", False), ("wach bflous", False), ("ch7al khassni n3ti", False),
+    ("هل الخدمة مجانية؟", False), ("combien je paie à la CNSS en AE ?", False),
+    ("combien de commission sur le prêt ?", False), ("هل تأخذ الوكالة نسبة من القرض؟", False),
+    ("wach lma3lomat li kat3tiw b flous", False),
+])
+def test_a_money_question_about_what_is_given_or_what_is_paid(text: str, given: bool) -> None:
+    assert asks_amount_given(text) is given
+
+
+@pytest.mark.asyncio
+async def test_is_it_free_is_always_yes(dispatcher, domain, backend: FakeBackend):
+    await ActionCost().run(dispatcher, make_tracker(text="c'est payant ?", intent="ask_cost"), domain)
+    assert responses_of(dispatcher) == ["utter_free_of_charge"] and backend.calls() == []
+
+
+@pytest.mark.asyncio
+async def test_how_much_they_lend_gets_the_financing_answer(dispatcher, domain, backend: FakeBackend):
+    await ActionCost().run(dispatcher, make_tracker(text="combien ils prêtent ?", intent="ask_cost"), domain)
+    assert responses_of(dispatcher) == ["utter_financing"]
+    # Right after a programme's details: that programme's benefits.
+    backend.on("GET", "/programs", json=CATALOGUE)
+    backend.on("GET", "/programs/forsa", json=FORSA)
+    shown = [user_event("chno hiya forsa", "ask_program_info"), action_event("action_program_info"),
+             bot_event("Programme Forsa", response="utter_program_info"), action_event("action_listen")]
+    after_forsa = make_tracker(text="ch7al kay3tiw ?", intent="ask_cost", history=shown, slots={"program": "forsa"},
+                               language="ary_latn")
+    await ActionCost().run(dispatcher, after_forsa, domain)
+    assert responses_of(dispatcher)[-1] == "utter_program_info"
+    assert "100 000 DH" in message_for(dispatcher, "utter_program_info")["details"]
+    assert_responses_exist(dispatcher, domain)

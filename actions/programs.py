@@ -1,4 +1,5 @@
-"""Programme information and documents, from the backend's catalogue (GET /programs, /programs/{id}).
+"""Programme information, documents and financing questions, from the backend's catalogue (GET
+/programs, /programs/{id}).
 
 Every benefit is shown with the date of its figure, every programme with its status (a closed one
 is said closed), and answers end with the next step (eligibility, appointment, documents).

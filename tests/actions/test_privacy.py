@@ -73,12 +73,24 @@ async def test_web_erases_a_number_whose_appointment_was_opened_with_its_referen
     assert responses_of(dispatcher) == ["utter_data_deleted"]
 
 
-@pytest.mark.asyncio
-async def test_web_erases_a_proven_number_that_has_no_upcoming_appointment_left(dispatcher, domain, backend):
+BOOKED_HERE = [action_event("booking_form"), user_event("0712345678"), slot_event("phone", "+212712345678"),
+               action_event("booking_form"), user_event("oui", "affirm"), action_event("action_book_appointment"),
+               slot_event("appointment_outcome", "booked"), slot_event("appointment_ref", "B00K3D")]
+
+
+@pytest.mark.parametrize(("history", "upcoming"), [
     # The appointment opened, then cancelled: nothing upcoming is left to protect.
-    backend.on("GET", "/appointments", json=[])
-    backend.on("DELETE", "/citizens/+212712345678", json={**ERASED, "appointments_cancelled": 0})
-    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=_opened_with("0712345678"))
+    (_opened_with("0712345678"), []),
+    # Booked in this conversation, which was given its reference: the same proof as opening it.
+    (BOOKED_HERE, [appointment("B00K3D", phone="+212712345678")]),
+], ids=["opened-then-cancelled", "booked-here"])
+@pytest.mark.asyncio
+async def test_web_erases_a_proven_number_whose_upcoming_appointments_were_all_shown_here(
+        dispatcher, domain, backend, history, upcoming):
+    backend.on("GET", "/appointments", json=upcoming)
+    backend.on("DELETE", "/citizens/+212712345678", json=ERASED)
+    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=history)
+    assert proven_phone(tracker) == "+212712345678"
     await ActionDeleteMyData().run(dispatcher, tracker, domain)
     assert len(backend.calls("DELETE")) == 1
     assert responses_of(dispatcher) == ["utter_data_deleted"]
@@ -105,23 +117,6 @@ async def test_web_never_erases_a_numbers_appointments_this_session_did_not_open
     await ActionDeleteMyData().run(erased, _confirmed(channel="socketio", slots={"phone": "+212712345678"},
                                                       history=both), domain)
     assert responses_of(erased) == ["utter_data_deleted"]
-
-
-BOOKED_HERE = [action_event("booking_form"), user_event("0712345678"), slot_event("phone", "+212712345678"),
-               action_event("booking_form"), user_event("oui", "affirm"), action_event("action_book_appointment"),
-               slot_event("appointment_outcome", "booked"), slot_event("appointment_ref", "B00K3D")]
-
-
-@pytest.mark.asyncio
-async def test_web_erases_right_after_booking_when_that_is_the_numbers_only_appointment(dispatcher, domain, backend):
-    # The reference was given to this conversation: the same proof as opening the appointment.
-    backend.on("GET", "/appointments", json=[appointment("B00K3D", phone="+212712345678")])
-    backend.on("DELETE", "/citizens/+212712345678", json=ERASED)
-    tracker = _confirmed(channel="socketio", slots={"phone": "+212712345678"}, history=BOOKED_HERE)
-    assert proven_phone(tracker) == "+212712345678"
-    await ActionDeleteMyData().run(dispatcher, tracker, domain)
-    assert len(backend.calls("DELETE")) == 1
-    assert responses_of(dispatcher) == ["utter_data_deleted"]
 
 
 @pytest.mark.asyncio

@@ -1,4 +1,4 @@
-"""Programme information and documents, from the backend's catalogue."""
+"""Programme information, documents and financing, from the backend's catalogue."""
 
 from __future__ import annotations
 

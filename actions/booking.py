@@ -396,8 +396,8 @@ class ValidateBookingForm(_Form):
                 self.hint_day(text, updates)
             return [SlotSet(k, v) for k, v in updates.items()]
 
-        offered = options_from_slot(tracker.get_slot("booking_options"), "agency_id")
-        if (requested == "agency_id" and "city" in candidates and resolve(text, offered).option
+        if (requested == "agency_id" and "city" in candidates
+                and resolve(text, options_from_slot(tracker.get_slot("booking_options"), "agency_id")).option
                 and not (denied or wants_change(text) or starts_with_no(text))):
             # "إنزكان" when asked which agency, Inezgane's among those offered: that agency, not a
             # new place to list agencies around (the place it names stays the conversation's).
@@ -954,28 +954,30 @@ def typed_reference(text: str, records: Sequence[dict[str, Any]]) -> dict[str, A
     return next((r for r in records if r["reference"] and r["reference"] in compact), None)
 
 
-def opened_references(tracker: Tracker) -> list[str]:
-    """The references of the appointments opened in this session: on the web, their number and
-    reference given, and the backend found that reference among the number's appointments."""
-    references: list[str] = []
-    for event in session_events(tracker):
-        value = event.get("value")
-        if (event.get("event") == "slot" and event.get("name") == "appointment_info" and isinstance(value, dict)
-                and value.get("reference") and value["reference"] not in references):
-            references.append(str(value["reference"]))
-    return references
+def shown_reference(event: dict[str, Any], action: str | None) -> str | None:
+    """The reference of the appointment an event shows to be the conversation's, given the action
+    that set it: the reference of a booking made here, or an appointment opened (on the web, its
+    number and reference given, and the backend found that reference among the number's)."""
+    if event.get("event") != "slot" or not event.get("value"):
+        return None
+    value = event["value"]
+    if event.get("name") == "appointment_ref" and action == "action_book_appointment" and isinstance(value, str):
+        return value
+    if event.get("name") == "appointment_info" and isinstance(value, dict) and value.get("reference"):
+        return str(value["reference"])
+    return None
 
 
-def booked_references(tracker: Tracker) -> list[str]:
-    """The references of the appointments booked in this session."""
+def shown_references(tracker: Tracker) -> list[str]:
+    """The references of the appointments booked or opened in this session."""
     references: list[str] = []
     action = None
     for event in session_events(tracker):
         if event.get("event") == "action":
             action = event.get("name")
-        elif (event.get("event") == "slot" and event.get("name") == "appointment_ref"
-              and action == "action_book_appointment" and isinstance(event.get("value"), str) and event["value"]):
-            references.append(event["value"])
+        reference = shown_reference(event, action)
+        if reference and reference not in references:
+            references.append(reference)
     return references
 
 
@@ -983,8 +985,8 @@ def session_reference(tracker: Tracker) -> str | None:
     """On the web, the reference of the one appointment this session has shown to be the person's:
     booked here, or opened. None when there is none, or several (which one is meant is then
     asked). The backend still checks it against the number."""
-    references = set(booked_references(tracker)) | set(opened_references(tracker))
-    return references.pop() if len(references) == 1 else None
+    references = shown_references(tracker)
+    return references[0] if len(references) == 1 else None
 
 
 class _AppointmentForm(_Form):

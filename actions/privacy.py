@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendRejected, BackendUnavailable, get_client
-from actions.booking import booked_references, opened_references
+from actions.booking import shown_reference, shown_references
 from actions.handoff import display_phone, normalize_phone, sender_phone, session_events
 
 # What the conversation holds about the person (booking, eligibility, handoff, agencies); the
@@ -54,11 +54,10 @@ def proven_phone(tracker: Tracker) -> str | None:
     # order): an appointment proves the number the conversation had once that batch was applied.
     for event in [*session_events(tracker), {"event": "end"}]:
         if event.get("event") == "slot":
-            name, value = event.get("name"), event.get("value")
-            if name == "phone":
+            if event.get("name") == "phone":
+                value = event.get("value")
                 phone = normalize_phone(value) if isinstance(value, str) else None
-            elif value and (name == "appointment_info"
-                            or (name == "appointment_ref" and action == "action_book_appointment")):
+            elif shown_reference(event, action):
                 opened = True
             continue
         if event.get("event") == "action":
@@ -92,7 +91,7 @@ class ActionDeleteMyData(Action):
             except BackendRejected:
                 dispatcher.utter_message(response="utter_delete_failed")
                 return []
-            shown = set(booked_references(tracker)) | set(opened_references(tracker))
+            shown = set(shown_references(tracker))
             if any(appointment.reference not in shown for appointment in upcoming):
                 # Nothing erased, and the slots kept: the person may still cancel what they opened.
                 dispatcher.utter_message(response="utter_delete_needs_every_reference")

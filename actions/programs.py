@@ -110,6 +110,21 @@ async def list_programs(
     dispatcher.utter_message(response="utter_programs_list", programs="\n".join(lines), buttons=buttons)
 
 
+async def fetch_program(named: Any, lang: str) -> Program | None:
+    """The catalogue's programme a name or id means, with its details; None if none is."""
+    program_id = resolve_program(named, await get_client().programs(lang=lang))
+    return await get_client().program(program_id, lang=lang) if program_id else None
+
+
+def show_program(dispatcher: CollectingDispatcher, tracker: Tracker, program: Program,
+                 labels: dict[str, str]) -> list[EventType]:
+    """The programme's details with its next steps; the programme becomes the conversation's."""
+    dispatcher.utter_message(response="utter_program_info", details=format_program(program, labels),
+                             buttons=program_buttons(program, labels))
+    report(tracker, "programme_viewed", program=program.id)
+    return [SlotSet("program", program.id)]
+
+
 class ActionProgramInfo(Action):
     """The named programme's details, or the list of programmes to choose from."""
 
@@ -134,12 +149,7 @@ class ActionProgramInfo(Action):
         except BackendRejected:
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
-        dispatcher.utter_message(
-            response="utter_program_info", details=format_program(program, labels),
-            buttons=program_buttons(program, labels),
-        )
-        report(tracker, "programme_viewed", program=program.id)
-        return [SlotSet("program", program.id)]
+        return show_program(dispatcher, tracker, program, labels)
 
 
 class ActionDocuments(Action):
@@ -158,9 +168,7 @@ class ActionDocuments(Action):
             dispatcher.utter_message(response="utter_documents_generic")
             return []
         try:
-            programs = await get_client().programs(lang=lang)
-            program_id = resolve_program(named, programs)
-            program = await get_client().program(program_id, lang=lang) if program_id else None
+            program = await fetch_program(named, lang)
         except BackendUnavailable:
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
@@ -222,19 +230,14 @@ async def answer_financing(dispatcher: CollectingDispatcher, tracker: Tracker, d
         return []
     lang = language_of(tracker)
     try:
-        program_id = resolve_program(named, await get_client().programs(lang=lang))
-        program = await get_client().program(program_id, lang=lang) if program_id else None
+        program = await fetch_program(named, lang)
     except (BackendUnavailable, BackendRejected):
         dispatcher.utter_message(response="utter_backend_unavailable")
         return []
     if program is None:
         dispatcher.utter_message(response="utter_financing")
         return []
-    labels = _labels(domain, lang)
-    dispatcher.utter_message(response="utter_program_info", details=format_program(program, labels),
-                             buttons=program_buttons(program, labels))
-    report(tracker, "programme_viewed", program=program.id)
-    return [SlotSet("program", program.id)]
+    return show_program(dispatcher, tracker, program, _labels(domain, lang))
 
 
 class ActionFinancing(Action):

@@ -399,19 +399,23 @@ class BackendClient:
         data = await self._request("POST", "/appointments", json=body, headers={"Idempotency-Key": idempotency_key})
         return _appointment(data)
 
-    async def appointments(self, phone: str) -> list[Appointment]:
-        """GET /appointments?phone=: the person's upcoming appointments, earliest first."""
-        return [_appointment(a) for a in await self._request("GET", "/appointments", params={"phone": phone})]
+    async def appointments(self, phone: str, *, lang: str | None = None) -> list[Appointment]:
+        """GET /appointments?phone=: the person's upcoming appointments, earliest first, their agency
+        and service named in `lang` (default: each booking's language)."""
+        params = {"phone": phone, **({"lang": lang} if lang else {})}
+        return [_appointment(a) for a in await self._request("GET", "/appointments", params=params)]
 
     async def cancel_appointment(self, reference: str, *, phone: str) -> Appointment:
         """POST /appointments/{ref}/cancel; 404 unless the phone is the booking's, 409 when no longer possible."""
         data = await self._request("POST", f"/appointments/{quote(reference, safe='')}/cancel", json={"phone": phone})
         return _appointment(data)
 
-    async def reschedule_appointment(self, reference: str, *, starts_at: str, phone: str) -> Appointment:
+    async def reschedule_appointment(self, reference: str, *, starts_at: str, phone: str,
+                                     lang: str | None = None) -> Appointment:
         """POST /appointments/{ref}/reschedule (atomic: on 409 the appointment stays where it was)."""
         data = await self._request("POST", f"/appointments/{quote(reference, safe='')}/reschedule",
-                                   json={"starts_at": starts_at, "phone": phone})
+                                   json={"starts_at": starts_at, "phone": phone},
+                                   params={"lang": lang} if lang else None)
         return _appointment(data)
 
     # ------------------------------------------------------------------ analytics (actions/analytics.py)

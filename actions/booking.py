@@ -306,6 +306,10 @@ class _Form(FormValidationAction):
     """
 
     slots: tuple[str, ...] = ()
+    # Requests for another flow that leave this form for it, as LEAVE_INTENTS do: a rule of
+    # data/rules/booking.yml ends the form and starts that flow. The other requests for a flow are
+    # asked again silently (SILENT_INTENTS).
+    switches: frozenset[str] = frozenset()
 
     @property
     @abstractmethod
@@ -354,6 +358,8 @@ class _Form(FormValidationAction):
 class ValidateBookingForm(_Form):
     form = "booking_form"  # type: ignore[assignment]
     slots = BOOKING_SLOTS
+    # Not reschedule_appointment: while booking, "je veux changer la date" changes this booking's.
+    switches = frozenset({"cancel_appointment", "my_appointments", "check_eligibility"})
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         lang = language_of(tracker)
@@ -369,7 +375,7 @@ class ValidateBookingForm(_Form):
 
         if self.activating(tracker):
             return await self.activate(dispatcher, tracker, domain, candidates, updates, lang)
-        if intent in LEAVE_INTENTS:
+        if intent in LEAVE_INTENTS | self.switches:
             return []
 
         text = latest_text(tracker)
@@ -432,6 +438,10 @@ class ValidateBookingForm(_Form):
                 return answered
         if requested == "booking_confirmation" and intent == "affirm":
             updates["booking_confirmation"] = "yes"
+            return [SlotSet(k, v) for k, v in updates.items()]
+        if any(slot != requested and updates.get(slot) is not None for slot in candidates):
+            # "ana f sala" when asked the service: the place is kept and the question asked again,
+            # without "I did not understand" (it was understood, as another answer).
             return [SlotSet(k, v) for k, v in updates.items()]
         remark = REMARKS.get(requested or "", "utter_booking_choose_again")
         refused = self.answer_refused(dispatcher, requested, intent, updates, remark)
@@ -789,7 +799,10 @@ async def offer_slots(dispatcher: CollectingDispatcher, tracker: Tracker, domain
         return [SlotSet("booking_slots_after", None), SlotSet("booking_slots_day", None)], False
     buttons, options = slot_buttons(slots, entity, lang, domain)
     dispatcher.utter_message(response=response, agency_name=agency, buttons=buttons, **extra)
-    return [SlotSet("booking_options", options_to_slot(entity, options)), SlotSet("booking_slots_day", None)], True
+    # The day shown stays the view: asked again (an answer not understood, a slot taken meanwhile),
+    # the person sees the same day's times, not the first free ones.
+    shown_day = day_value if day is not None and on_day else None
+    return [SlotSet("booking_options", options_to_slot(entity, options)), SlotSet("booking_slots_day", shown_day)], True
 
 
 class ActionAskAppointmentSlot(Action):
@@ -1018,7 +1031,7 @@ class _AppointmentForm(_Form):
                 # "décale-le à vendredi": the free times offered start on that day.
                 day = target_day(latest_text(tracker) or "", local_now().date())
                 updates["booking_slots_day"] = day.isoformat() if day else None
-        elif intent in LEAVE_INTENTS:
+        elif intent in LEAVE_INTENTS | self.switches:
             return []
         text = latest_text(tracker)
 
@@ -1083,7 +1096,7 @@ class _AppointmentForm(_Form):
         end; one → chosen; several → offered (appointments_form: all of them). From a typed one:
         kept out of sight, and only the one whose reference was given is chosen."""
         try:
-            appointments = await get_client().appointments(phone)
+            appointments = await get_client().appointments(phone, lang=lang)
         except BackendUnavailable:
             dispatcher.utter_message(response="utter_backend_unavailable")
             return end_form()
@@ -1121,17 +1134,21 @@ class _AppointmentForm(_Form):
 class ValidateAppointmentsForm(_AppointmentForm):
     form = "appointments_form"  # type: ignore[assignment]
     slots = ("phone", "appointment_ref")
+    switches = frozenset({"book_appointment", "cancel_appointment", "reschedule_appointment", "check_eligibility"})
 
 
 class ValidateCancelForm(_AppointmentForm):
     form = "cancel_form"  # type: ignore[assignment]
     slots = ("phone", "appointment_ref", "cancel_confirmation")
+    switches = frozenset({"book_appointment", "reschedule_appointment", "my_appointments", "check_eligibility"})
     final = "cancel_confirmation"
 
 
 class ValidateRescheduleForm(_AppointmentForm):
     form = "reschedule_form"  # type: ignore[assignment]
     slots = ("phone", "appointment_ref", "reschedule_slot", "reschedule_confirmation")
+    # Not book_appointment: while moving an appointment, "bghit maw3id jdid" may mean a new time.
+    switches = frozenset({"cancel_appointment", "my_appointments", "check_eligibility"})
     final = "reschedule_confirmation"
 
     async def typed_new_slot(self, value: Any, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -1295,7 +1312,7 @@ class ActionListAppointments(Action):
                                          appointments=appointment_lines([info], lang), count=1)
             return []
         try:
-            appointments = await get_client().appointments(phone)
+            appointments = await get_client().appointments(phone, lang=lang)
         except BackendUnavailable:
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
@@ -1356,7 +1373,7 @@ class ActionRescheduleAppointment(Action):
             dispatcher.utter_message(response="utter_reschedule_kept", **details)
             return [*appointment_reset(), SlotSet("appointment_outcome", "done")]
         try:
-            moved = await get_client().reschedule_appointment(reference, starts_at=new_slot, phone=phone)
+            moved = await get_client().reschedule_appointment(reference, starts_at=new_slot, phone=phone, lang=lang)
         except BackendUnavailable:
             dispatcher.utter_message(response="utter_backend_unavailable")
             return [*appointment_reset(), SlotSet("appointment_outcome", "failed")]

@@ -74,8 +74,10 @@ def _vocabulary(words: str) -> set[str]:
 
 _ORDINALS: dict[str, int] = {}
 for _rank, _names in {
-    1: "premier premiere 1er 1ere first lwl lowel louwel lwel lewel luwel lawel lowl lwal الاول الاولي اول اللول لول",
-    2: "deuxieme second seconde 2e 2eme 2nd tani tania ttani ettani التاني التانيه الثاني الثانيه تاني ثاني",
+    1: "premier premiere 1er 1ere first lwl lowel louwel lwel lewel luwel lawel lowl lwal الاول الاولي اول اللول لول"
+       " lwla lowla loula louwla lewla lawla l2ola l2oula l2owla اللولي لولي",
+    2: "deuxieme second seconde 2e 2eme 2nd tani tania tanya ttani ttania ttanya ettani ettania التاني التانيه"
+       " الثاني الثانيه تاني ثاني",
     3: "troisieme 3e 3eme third talt talet talta ttalt ettalt التالت التالته الثالث الثالثه تالت ثالث",
     4: "quatrieme 4e 4eme fourth rab3 rabe3 rab3a الرابع الرابعه رابع",
     5: "cinquieme 5e 5eme fifth khames khamsa5 الخامس الخامسه خامس",

@@ -413,6 +413,7 @@ class ValidateEligibilityForm(Action):
             if entity:
                 answers["city"] = entity
                 return answers
+        place = next(tracker.get_latest_entity_values("city"), None)
         try:
             value = parse_answer(requested, text, lang=lang)
         except Ambiguous:
@@ -425,10 +426,14 @@ class ValidateEligibilityForm(Action):
         age = parse_age(text, strict=True) if requested in VOCABULARIES else None
         if age is not None and "age" in form_slots and tracker.get_slot("age") is None:
             answers["age"] = age
+        if value is None and requested == "residence" and place is not None:
+            # "f tanja" when asked where they live: a Moroccan place (the gazetteer knows no other).
+            value = "morocco"
         if value is not None:
             answers[requested] = value
-        elif "age" not in answers and intent in ANSWER_INTENTS:
-            # Not understood (with an age understood, the question is simply asked again).
+        elif "age" not in answers and place is None and intent in ANSWER_INTENTS:
+            # Not understood (with an age or a place understood, kept by the form, the question is
+            # simply asked again).
             dispatcher.utter_message(response="utter_eligibility_not_understood")
             answers[requested] = None
         # else: another question ("c'est gratuit ?"): nothing set, the form lets the rules answer.

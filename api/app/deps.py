@@ -26,6 +26,15 @@ def language(lang: Annotated[str, Query(description="fr, ar, ary or ary_latn")] 
 LangDep = Annotated[str, Depends(language)]
 
 
+def names_language(lang: Annotated[str | None, Query(
+        description="fr, ar, ary or ary_latn: the agency and service names in this language "
+                    "(default: the booking's language)")] = None) -> str | None:
+    return None if lang is None else language(lang)
+
+
+NamesLangDep = Annotated[str | None, Depends(names_language)]
+
+
 def require_service_token(
     settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
 ) -> None:

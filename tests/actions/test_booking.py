@@ -292,13 +292,15 @@ async def test_a_day_asked_shows_that_days_slots_or_says_it_has_none(backend: Fa
     events = await ActionAskAppointmentSlot().run(dispatcher, tracker, domain)
     shown = payloads_of(message_for(dispatcher, "utter_ask_booking_form_appointment_slot"))[:-1]
     assert len(shown) == 5 and all("2027-01-11" in p for p in shown)
-    assert slots_set(events)["booking_slots_day"] is None
+    # The day stays the view: asked again, the person sees that day's times again.
+    assert slots_set(events)["booking_slots_day"] == "2027-01-11"
 
     sunday = CollectingDispatcher()
     tracker = make_tracker(slots={**FILLED, "appointment_slot": None, "booking_slots_day": "2027-01-10"})
-    await ActionAskAppointmentSlot().run(sunday, tracker, domain)
+    events = await ActionAskAppointmentSlot().run(sunday, tracker, domain)
     assert responses_of(sunday) == ["utter_booking_no_slots_that_day", "utter_ask_booking_form_appointment_slot"]
     assert message_for(sunday, "utter_booking_no_slots_that_day")["day"] == "dimanche 10 janvier"
+    assert slots_set(events)["booking_slots_day"] is None  # not said again when asked again
 
 
 @pytest.mark.asyncio
@@ -444,6 +446,36 @@ async def test_an_unknown_answer_is_asked_again_with_a_hint(dispatcher, domain) 
 async def test_leaving_and_digressions_are_left_to_the_rules(dispatcher, domain, intent: str) -> None:
     tracker = form_turn("booking_form", text="stop", intent=intent, requested="full_name", before=FILLED)
     assert await validate(ValidateBookingForm(), tracker, dispatcher, domain) is None
+    assert dispatcher.messages == []
+
+
+SWITCHING_FORMS = [ValidateBookingForm, ValidateAppointmentsForm, ValidateCancelForm, ValidateRescheduleForm]
+
+
+@pytest.mark.parametrize(("form", "intent"), [(f, i) for f in SWITCHING_FORMS for i in sorted(f.switches)])
+@pytest.mark.asyncio
+async def test_a_sure_request_for_another_flow_leaves_the_form_to_the_rules(dispatcher, domain, form: type,
+                                                                            intent: str) -> None:
+    """"en fait je veux annuler mon rdv" while booking: no event, so the rules start that flow."""
+    requested = "service" if form is ValidateBookingForm else "appointment_ref"
+    tracker = form_turn(form.form, text="en fait je veux annuler mon rdv", intent=intent, requested=requested,
+                        before={"phone": PHONE})
+    assert await validate(form(), tracker, dispatcher, domain) is None
+    assert dispatcher.messages == []
+
+
+def test_while_booking_changing_the_date_is_no_request_to_move_an_appointment() -> None:
+    """"je veux changer la date" while booking changes this booking's time (change_request)."""
+    assert "reschedule_appointment" not in ValidateBookingForm.switches
+    assert "book_appointment" not in ValidateRescheduleForm.switches
+
+
+@pytest.mark.asyncio
+async def test_a_place_when_asked_the_service_is_kept_and_the_service_asked_again(dispatcher, domain) -> None:
+    """"ana f sala" when asked the service: the place was understood, so no "I did not understand"."""
+    tracker = form_turn("booking_form", text="ana f sala", requested="service", before=SERVICE_OPTIONS,
+                        entities=[entity("city", "sale")], candidates={"city": "sale"}, language="ary_latn")
+    assert await validate(ValidateBookingForm(), tracker, dispatcher, domain) == {"city": "sale"}
     assert dispatcher.messages == []
 
 
@@ -838,6 +870,7 @@ async def test_my_appointments_on_whatsapp_are_all_the_senders(backend: FakeBack
     slots = await validate(ValidateAppointmentsForm(), tracker, dispatcher, domain)
     assert slots["phone"] == PHONE and slots["appointment_ref"] == ALL_APPOINTMENTS
     assert backend.calls("GET", "/appointments")[0].url.params["phone"] == PHONE
+    assert backend.calls("GET", "/appointments")[0].url.params["lang"] == "fr"
 
 
 @pytest.mark.asyncio
@@ -986,7 +1019,9 @@ async def test_the_list_of_appointments(backend: FakeBackend, dispatcher, domain
                                                                 channel="whatsapp", sender_id=PHONE), domain)
     listed = message_for(dispatcher, "utter_appointments_list")
     assert "K7M2QX" in listed["appointments"] and "Q2W3E4" in listed["appointments"]
-    assert backend.calls("GET", "/appointments")[0].url.params["phone"] == PHONE
+    asked = backend.calls("GET", "/appointments")[0].url.params
+    # Named in the conversation's language, whatever language each was booked in.
+    assert asked["phone"] == PHONE and asked["lang"] == lang
     assert_responses_exist(dispatcher, domain)
 
 
@@ -1141,6 +1176,7 @@ async def test_rescheduling(backend: FakeBackend, dispatcher, domain) -> None:
                                   "reschedule_slot": SLOT_TUE_10, "reschedule_confirmation": "yes"}, language="ar")
     events = await ActionRescheduleAppointment().run(dispatcher, tracker, domain)
     assert FakeBackend.body(backend.calls("POST")[0]) == {"starts_at": SLOT_TUE_10, "phone": PHONE}
+    assert backend.calls("POST")[0].url.params["lang"] == "ar"
     done = message_for(dispatcher, "utter_reschedule_done")
     assert (done["day"], done["time"]) == ("الثلاثاء 12 يناير", "10:00")
     assert slots_set(events)["appointment_outcome"] == "done"
@@ -1195,6 +1231,22 @@ def test_every_intent_left_to_the_rules_has_a_rule_in_every_form(form: str, inte
         and any(step.get("intent") == intent for step in rule["steps"])
         for rule in _rules()
     ), f"no rule for {intent} during {form}"
+
+
+@pytest.mark.parametrize(("form", "intent"), [(f.form, i) for f in SWITCHING_FORMS for i in sorted(f.switches)])
+def test_every_request_a_form_gives_way_to_starts_its_flow(form: str, intent: str) -> None:
+    """A rule ends the form, says that nothing was booked or changed, and starts the flow the
+    same way as its rule from anywhere does."""
+    rules = [rule for path in sorted((ROOT / "data" / "rules").glob("*.yml"))
+             for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]]
+    during = [r for r in rules if {"active_loop": form} in (r.get("condition") or [])
+              and r["steps"][0].get("intent") == intent]
+    anywhere = [r for r in rules if not r.get("condition") and r["steps"][0].get("intent") == intent]
+    assert len(during) == 1 and len(anywhere) == 1, f"{intent} during {form}"
+    stop = "action_stop_booking" if form == "booking_form" else "action_stop_appointments"
+    assert during[0]["steps"][1:5] == [{"action": "action_deactivate_loop"}, {"active_loop": None},
+                                       {"slot_was_set": [{"requested_slot": None}]}, {"action": stop}]
+    assert during[0]["steps"][5:] == anywhere[0]["steps"][1:]
 
 
 @pytest.mark.parametrize("form", ["booking_form", "appointments_form", "cancel_form", "reschedule_form"])

@@ -55,6 +55,8 @@ SLOTS = [slot(11, 9), slot(11, 9, 30), slot(11, 10), slot(12, 9), slot(12, 10), 
     ("2", 2), ("le 2", 2), ("option 3", 3), ("٢", 2), ("raqm 1", 1), ("رقم 4", 4),
     ("le premier", 1), ("la deuxième", 2), ("الأول", 1), ("الثاني", 2), ("اللول", 1), ("التالت", 3),
     ("lwl", 1), ("tani", 2), ("dernier", 4), ("الأخير", 4),
+    # feminine, as said of an option, a time or an agency ("lwla", "l2ola", "اللولى")
+    ("lwla", 1), ("l2ola", 1), ("lowla", 1), ("اللولى", 1), ("الأولى", 1), ("ttanya", 2), ("talta", 3),
 ])
 def test_a_number_or_an_ordinal_picks_that_option(text: str, number: int) -> None:
     assert pick_number(text, 4) == number

@@ -250,6 +250,25 @@ async def test_an_answer_not_understood_is_asked_again(dispatcher, domain, engin
     assert_responses_exist(dispatcher, domain)
 
 
+@pytest.mark.parametrize(("text", "language"), [("f tanja", "ary_latn"), ("à Tanger", "fr"), ("فطنجة", "ary")])
+@pytest.mark.asyncio
+async def test_a_moroccan_place_when_asked_where_they_live_is_morocco(dispatcher, domain, engine, text, language):
+    slots = await _validate(dispatcher, domain, text=text, intent="inform", language=language,
+                            entities=[entity("city", "tanger")], requested_slot="residence",
+                            slots={"stage": "idea", "need": "financing"})
+    assert slots["residence"] == "morocco" and slots["city"] == "tanger"
+    assert responses_of(dispatcher) == []
+
+
+@pytest.mark.asyncio
+async def test_a_place_given_when_asked_something_else_is_kept(dispatcher, domain, engine):
+    slots = await _validate(dispatcher, domain, text="ana f casa", intent="inform", language="ary_latn",
+                            entities=[entity("city", "casablanca")], requested_slot="stage")
+    # The stage is asked again, without "not understood".
+    assert slots == {"city": "casablanca", "requested_slot": "stage"}
+    assert responses_of(dispatcher) == []
+
+
 @pytest.mark.parametrize(("text", "language"), [("j'ai 24 ans", "fr"), ("3ndi 24 3am", "ary_latn"),
                                               ("عمري 24 سنة", "ary")])
 @pytest.mark.asyncio

@@ -117,6 +117,30 @@ def test_an_appointment_names_its_agency_in_its_language(
     assert [a["agency_name"] for a in found] == [agency_name]
 
 
+def test_the_names_come_in_the_language_asked(api: TestClient, service_headers: dict[str, str],
+                                             session: Session) -> None:
+    """Booked in Darija, read in French: the list, one appointment and a move name the agency and
+    the service in the reader's language; a language we do not speak is refused with a reason."""
+    session.get(Agency, "t-book-a").name_ar = "وكالة الاختبار"  # type: ignore[union-attr]
+    session.commit()
+    booked = post(api, service_headers, booking(language="ary"))
+    assert booked.status_code == 201, booked.text
+    reference = booked.json()["reference"]
+    assert booked.json()["agency_name"] == "وكالة الاختبار"
+    for lang, agency_name, service_name in (("fr", "Agence t-book-a", "Information et orientation"),
+                                            ("ar", "وكالة الاختبار", "الإعلام والتوجيه")):
+        found = api.get(URL, params={"phone": "0612345678", "lang": lang}, headers=service_headers).json()
+        assert [(a["agency_name"], a["service_name"]) for a in found] == [(agency_name, service_name)]
+        one = api.get(f"{URL}/{reference}", params={"lang": lang}, headers=service_headers).json()
+        assert (one["agency_name"], one["service_name"]) == (agency_name, service_name)
+    moved = api.post(f"{URL}/{reference}/reschedule", params={"lang": "fr"}, headers=service_headers,
+                     json={"starts_at": "2027-01-12T10:00:00+01:00", "phone": "0612345678"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["agency_name"] == "Agence t-book-a" and moved.json()["language"] == "ary"
+    refused = api.get(URL, params={"phone": "0612345678", "lang": "en"}, headers=service_headers)
+    assert refused.status_code == 422 and "lang must be one of" in refused.text
+
+
 def test_a_booking_returns_a_short_reference_and_records_the_person(
         api: TestClient, service_headers: dict[str, str], session: Session) -> None:
     response = post(api, service_headers, booking(program="forsa", segment="project_holder", notes="couture",

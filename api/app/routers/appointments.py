@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from app.core.security import CallerDep
-from app.deps import ServiceAuth, SessionDep
+from app.deps import NamesLangDep, ServiceAuth, SessionDep
 from app.schemas.appointments import (
     AppointmentCreate,
     AppointmentOut,
@@ -43,28 +43,30 @@ def create_appointment(payload: AppointmentCreate, session: SessionDep, now: Now
 def list_appointments(session: SessionDep, caller: CallerDep, now: NowDep,
                       phone: Annotated[str, Query(description="06…, 07…, +212…")],
                       upcoming: Annotated[bool, Query(description="only booked, future ones")] = True,
-                      ) -> list[AppointmentOut]:
+                      lang: NamesLangDep = None) -> list[AppointmentOut]:
     """A person's appointments (staff: only those at their agency)."""
-    return svc.list_for_phone(session=session, phone=phone_or_422(phone), caller=caller, upcoming=upcoming, now=now)
+    return svc.list_for_phone(session=session, phone=phone_or_422(phone), caller=caller, upcoming=upcoming, now=now,
+                              lang=lang)
 
 
 @router.get("/{reference}", response_model=AppointmentOut)
-def read_appointment(reference: str, session: SessionDep, caller: CallerDep) -> AppointmentOut:
+def read_appointment(reference: str, session: SessionDep, caller: CallerDep, lang: NamesLangDep = None
+                     ) -> AppointmentOut:
     """One appointment by its reference (staff: only at their agency)."""
-    return svc.get_appointment(session=session, reference=reference, caller=caller)
+    return svc.get_appointment(session=session, reference=reference, caller=caller, lang=lang)
 
 
 @router.post("/{reference}/cancel", response_model=AppointmentOut, responses=_CONFLICTS)
 def cancel_appointment(reference: str, session: SessionDep, caller: CallerDep, now: NowDep,
-                       payload: CancelIn | None = None) -> AppointmentOut:
+                       payload: CancelIn | None = None, lang: NamesLangDep = None) -> AppointmentOut:
     """Cancel a booked, future appointment; its seat is freed at once."""
     return svc.cancel(session=session, reference=reference, caller=caller,
-                      phone=payload.phone if payload else None, now=now)
+                      phone=payload.phone if payload else None, now=now, lang=lang)
 
 
 @router.post("/{reference}/reschedule", response_model=AppointmentOut, responses=_CONFLICTS)
 def reschedule_appointment(reference: str, payload: RescheduleIn, session: SessionDep, caller: CallerDep,
-                           now: NowDep) -> AppointmentOut:
+                           now: NowDep, lang: NamesLangDep = None) -> AppointmentOut:
     """Move an appointment to another slot of the same agency; it stays where it was if that slot is taken."""
     return svc.reschedule(session=session, reference=reference, starts_at=payload.starts_at, caller=caller,
-                          phone=payload.phone, now=now)
+                          phone=payload.phone, now=now, lang=lang)

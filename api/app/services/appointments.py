@@ -63,7 +63,10 @@ def _conflict(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, detail)
 
 
-def to_out(session: Session, appointment: Appointment) -> AppointmentOut:
+def to_out(session: Session, appointment: Appointment, lang: str | None = None) -> AppointmentOut:
+    """The appointment as the API shows it, its agency and service named in `lang` (default: the
+    booking's language: a person who booked in Darija and asks in French reads French names)."""
+    names = lang or appointment.language
     agency = session.get(Agency, appointment.agency_id)
     service = session.get(Service, appointment.service_id)
     citizen = session.get(Citizen, appointment.citizen_id) if appointment.citizen_id else None
@@ -72,8 +75,8 @@ def to_out(session: Session, appointment: Appointment) -> AppointmentOut:
     starts_at = stored_utc(appointment.starts_at).astimezone(zone)
     return AppointmentOut(
         reference=appointment.reference, status=appointment.status,  # type: ignore[arg-type]
-        agency_id=agency.id, agency_name=agency.name_in(appointment.language), agency_city=agency.city,
-        service=service.id, service_name=service.names.get(appointment.language) or service.names["fr"],
+        agency_id=agency.id, agency_name=agency.name_in(names), agency_city=agency.city,
+        service=service.id, service_name=service.names.get(names) or service.names["fr"],
         starts_at=starts_at, ends_at=stored_utc(appointment.ends_at).astimezone(zone), date=starts_at.date(),
         time=starts_at.strftime("%H:%M"), timezone=zone.key, language=appointment.language,
         channel=appointment.channel, full_name=citizen.full_name if citizen else None,
@@ -223,12 +226,12 @@ def _find(session: Session, *, reference: str, caller: Caller, phone: str | None
     return appointment
 
 
-def get_appointment(*, session: Session, reference: str, caller: Caller) -> AppointmentOut:
-    return to_out(session, _find(session, reference=reference, caller=caller))
+def get_appointment(*, session: Session, reference: str, caller: Caller, lang: str | None = None) -> AppointmentOut:
+    return to_out(session, _find(session, reference=reference, caller=caller), lang)
 
 
 def list_for_phone(*, session: Session, phone: str, caller: Caller, upcoming: bool,
-                   now: datetime) -> list[AppointmentOut]:
+                   now: datetime, lang: str | None = None) -> list[AppointmentOut]:
     now = as_utc(now)
     citizen = find_citizen(session, phone)
     if citizen is None:
@@ -239,7 +242,7 @@ def list_for_phone(*, session: Session, phone: str, caller: Caller, upcoming: bo
     else:
         stmt = stmt.where(Appointment.status != "rescheduled")
     stmt = scope_to_agency(stmt, staff=caller.staff, column=Appointment.agency_id)
-    return [to_out(session, row) for row in session.scalars(stmt.order_by(Appointment.starts_at))]
+    return [to_out(session, row, lang) for row in session.scalars(stmt.order_by(Appointment.starts_at))]
 
 
 def _ensure_changeable(appointment: Appointment, *, now: datetime, verb: str) -> None:
@@ -262,7 +265,8 @@ def _claim(session: Session, appointment: Appointment, *, new_status: str, now: 
         raise _conflict(f"appointment {appointment.reference} was changed meanwhile: read it again")
 
 
-def cancel(*, session: Session, reference: str, caller: Caller, phone: str | None, now: datetime) -> AppointmentOut:
+def cancel(*, session: Session, reference: str, caller: Caller, phone: str | None, now: datetime,
+           lang: str | None = None) -> AppointmentOut:
     now = as_utc(now)
     appointment = _find(session, reference=reference, caller=caller, phone=phone)
     _ensure_changeable(appointment, now=now, verb="cancelled")
@@ -271,11 +275,11 @@ def cancel(*, session: Session, reference: str, caller: Caller, phone: str | Non
     notifications.queue_cancellation(session, appointment=appointment, now=now)
     session.commit()
     session.refresh(appointment)
-    return to_out(session, appointment)
+    return to_out(session, appointment, lang)
 
 
 def reschedule(*, session: Session, reference: str, starts_at: datetime, caller: Caller, phone: str | None,
-               now: datetime) -> AppointmentOut:
+               now: datetime, lang: str | None = None) -> AppointmentOut:
     """Move an appointment atomically: the new one keeps the reference; the old row stays, as
     history, under a derived reference. If the new slot is taken, nothing changes (409)."""
     now = as_utc(now)
@@ -318,7 +322,7 @@ def reschedule(*, session: Session, reference: str, starts_at: datetime, caller:
             notifications.queue_reschedule_messages(session, old_appointment_id=snapshot["id"], appointment=moved,
                                                     now=now)
             session.commit()
-            return to_out(session, moved)
+            return to_out(session, moved, lang)
         except IntegrityError:
             session.rollback()
     raise _conflict("the new slot is full: the appointment was not moved")

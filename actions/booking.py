@@ -55,7 +55,15 @@ from actions.choices import (
     wants_later,
 )
 from actions.eligibility import find_need
-from actions.handoff import channel_of, display_phone, find_phone, normalize_phone, sender_phone, session_events
+from actions.handoff import (
+    channel_of,
+    clean_name,
+    display_phone,
+    find_phone,
+    normalize_phone,
+    sender_phone,
+    session_events,
+)
 from actions.language import LANGUAGES, language_of
 
 TIMEZONE = ZoneInfo("Africa/Casablanca")
@@ -699,30 +707,6 @@ async def place_in(text: str, lang: str) -> str | None:
     return place.id if place and not place.fuzzy and not place.common_word else None
 
 
-def clean_name(value: Any) -> str | None:
-    """A person's name from a reply ("smiti Youssef Alami", "je m'appelle Salma"), or None."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.replace(",", " ").split())
-    phone = find_phone(text)
-    if phone:
-        text = " ".join(w for w in text.split() if not any(c.isdigit() for c in w))
-    lowered = text.lower()
-    for prefix in ("je m'appelle", "je m appelle", "mon nom est", "mon nom c'est", "moi c'est", "c'est", "nom :",
-                   "nom:", "nom", "smiti", "smiyti", "ana smiti", "ana", "اسمي", "إسمي", "سميتي", "انا اسمي",
-                   "أنا اسمي", "أنا", "انا", "my name is", "i am"):
-        if lowered.startswith(prefix + " ") or lowered == prefix:
-            text = text[len(prefix):].strip(" :")
-            lowered = text.lower()
-    words = text.split()
-    letters = sum(c.isalpha() for c in text)
-    if words and words[0].lower().strip(",.!") in ("non", "no", "la", "لا", "oui", "ok", "wakha", "نعم", "ah"):
-        return None
-    if not words or len(words) > 6 or letters < 2 or any(c.isdigit() for c in text) or len(text) > 100:
-        return None
-    return " ".join(w[:1].upper() + w[1:] if w[:1].isalpha() and w.isascii() else w for w in words)
-
-
 # ------------------------------------------------------------------------ asks: booking
 
 
@@ -967,6 +951,14 @@ def typed_reference(text: str, records: Sequence[dict[str, Any]]) -> dict[str, A
     return next((r for r in records if r["reference"] and r["reference"] in compact), None)
 
 
+def tries_reference(text: str) -> bool:
+    """Whether a reply holds something like a reference (letters and digits together: "K7M2QX",
+    "ref k7m-2qx"), rather than "nsit la référence" or "je ne l'ai pas"."""
+    words = ["".join(c for c in w if c.isascii() and c.isalnum()) for w in text.split()]
+    candidates = [*words, "".join(words)] if len(words) <= 3 else words
+    return any(4 <= len(w) <= 10 and any(c.isdigit() for c in w) and any(c.isalpha() for c in w) for w in candidates)
+
+
 def shown_reference(event: dict[str, Any], action: str | None) -> str | None:
     """The reference of the appointment an event shows to be the conversation's, given the action
     that set it: the reference of a booking made here, or an appointment opened (on the web, its
@@ -1066,7 +1058,9 @@ class _AppointmentForm(_Form):
                 record = picked.data if picked is not None else typed_reference(text or "", [
                     o.data for o in records if o.data])
                 if record is None:
-                    dispatcher.utter_message(response="utter_appointment_reference_unknown")
+                    tried = tries_reference(text or "")
+                    dispatcher.utter_message(response="utter_appointment_reference_unknown" if tried
+                                             else "utter_appointment_reference_missing")
                     return [SlotSet("appointment_ref", None)]
                 updates.update(appointment_ref=record["reference"], appointment_info=record)
                 return [SlotSet(k, v) for k, v in updates.items()]

@@ -123,8 +123,10 @@ _AGE_CUES = ("ans", " an ", "3am", "عام", "سنه", "سنين", "سنوات",
              "years")
 # A number of years after these words is how long something has lasted, not an age ("depuis 12
 # ans", "ça fait 12 ans", "il y a 12 ans", "hadi 12 3am", "منذ 12 سنة"); as typed or normalised.
-_DURATION = re.compile(r"(?<!\S)(?:depuis|fait|pendant|y a|mnd|mnin|mn|men|hadi|من|منذ|مند|هادي)\s+\d+\s*\S*",
-                       re.IGNORECASE)
+# Only with a unit of time: "on fait 300000 dh" is an amount.
+_DURATION = re.compile(r"(?<!\S)(?:depuis|fait|pendant|y a|mnd|mnin|mn|men|hadi|من|منذ|مند|هادي)\s+\d+\s*"
+                       r"(?:ans?|annees?|années?|mois|sna|snin|snine|3am|3amin|عام|عاما|عامين|سنة|سنه|سنين|سنوات|"
+                       r"شهر|شهور|أشهر|اشهر|chhar|chhor|chhour|years?|months?)(?!\w)", re.IGNORECASE)
 _MONTH_WORDS = ("mois", "chhar", "chhour", "chhor", "شهر", "شهور", "اشهر", "months", "month")
 _THOUSANDS = ("k", "alf", "alaf", "الف", "الاف", "mille")
 _MILLIONS_FR = ("million", "millions", "m", "mdh", "mdhs", "mio")
@@ -421,9 +423,11 @@ class ValidateEligibilityForm(Action):
             answers[requested] = None
             return answers
         # An age said beside or instead of the answer to a question with choices ("une idée, et
-        # j'ai 24 ans"; "3ndi 24 3am" when asked the need) is kept and not asked later. Not
-        # beside a number answer: "10 ans" of activity is no age.
-        age = parse_age(text, strict=True) if requested in VOCABULARIES else None
+        # j'ai 24 ans"; "3ndi 24 3am" when asked the need) is kept and not asked later; so is one
+        # said instead of an amount ("35 ans" when asked the turnover). Not beside a number
+        # answer, nor for how long a business has run: "10 ans" of activity is no age.
+        age = (parse_age(text, strict=True) if requested in VOCABULARIES
+               or (requested in ("turnover", "investment") and value is None) else None)
         if age is not None and "age" in form_slots and tracker.get_slot("age") is None:
             answers["age"] = age
         if value is None and requested == "residence" and place is not None:

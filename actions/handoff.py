@@ -75,6 +75,47 @@ def find_phone(text: str | None) -> str | None:
     return None
 
 
+# How people say their name, longest first: "my name is" (these alone say a name follows), then
+# "c'est", "ana" (which may as well introduce a place, "ana f casa").
+NAME_IS = ("je m'appelle", "je m appelle", "mon nom est", "mon nom c'est", "my name is", "ana smiti", "ana smiyti",
+           "ana ismi", "ana esmi", "انا اسمي", "أنا اسمي", "انا سميتي", "smiti", "smiyti", "ismi", "esmi", "اسمي",
+           "إسمي", "سميتي", "nom :", "nom:")
+NAME_INTROS = (*NAME_IS, "moi c'est", "c'est", "nom", "i am", "ana", "أنا", "انا")
+_NOT_A_NAME = ("non", "no", "la", "لا", "oui", "ok", "wakha", "نعم", "ah")
+
+
+def _without(prefixes: tuple[str, ...], text: str) -> tuple[str, bool]:
+    """The text without the first of `prefixes` it starts with, and whether it had one."""
+    lowered = text.lower()
+    for prefix in prefixes:
+        if lowered.startswith(prefix + " ") or lowered == prefix:
+            return text[len(prefix):].strip(" :"), True
+    return text, False
+
+
+def clean_name(value: Any) -> str | None:
+    """A person's name from a reply ("smiti Youssef Alami", "je m'appelle Salma"), or None."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.replace(",", " ").split())
+    if find_phone(text):
+        text = " ".join(w for w in text.split() if not any(c.isdigit() for c in w))
+    text, _ = _without(NAME_INTROS, text)
+    words = text.split()
+    letters = sum(c.isalpha() for c in text)
+    if words and words[0].lower().strip(",.!") in _NOT_A_NAME:
+        return None
+    if not words or len(words) > 6 or letters < 2 or any(c.isdigit() for c in text) or len(text) > 100:
+        return None
+    return " ".join(w[:1].upper() + w[1:] if w[:1].isalpha() and w.isascii() else w for w in words)
+
+
+def introduced_name(text: str) -> str | None:
+    """The name in a message that says it is one ("ana ismi Karim", "je m'appelle Salma"), else None."""
+    rest, said = _without(NAME_IS, " ".join(text.replace(",", " ").split()))
+    return clean_name(rest) if said else None
+
+
 def display_phone(phone: str) -> str:
     """+212612345678 → 06 12 34 56 78, as people write it."""
     national = "0" + phone.removeprefix("+212")
@@ -230,6 +271,11 @@ class ValidateHandoffForm(FormValidationAction):
     ) -> dict[str, Any]:
         phone = normalize_phone(value) if isinstance(value, str) else None
         phone = phone or (find_phone(value) if isinstance(value, str) else None)
+        name = introduced_name(value) if phone is None and isinstance(value, str) else None
+        if name:
+            # "ana ismi Karim" when asked the number: the adviser will know whom to call; the
+            # number is asked again, without "this number is not valid".
+            return {"phone": None, "full_name": name}
         if phone is None:
             dispatcher.utter_message(response="utter_handoff_invalid_phone")
         return {"phone": phone}

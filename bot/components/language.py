@@ -358,7 +358,9 @@ _AR_MARKERS = frozenset(normalize(w) for w in ("نعم", "حسنا", "أريد",
                                               "بالتأكيد"))
 _ARY_LATN_ONLY = {"bghit", "bghyt", "bghyna", "wach", "chno", "chnou", "achno", "dyal", "dyali", "dyalek", "3afak",
                   "kifach", "bzaf", "khoya", "mzyan", "mzyana", "wakha", "ch7al", "chhal", "3lach", "kayna", "fabor",
-                  "bslama", "hadchi"}
+                  "bslama", "hadchi", "chkon", "chkoun", "achkon", "nta", "nti", "ntouma", "ntoma", "3ndi", "3andi",
+                  "3ndek", "imta", "fach", "mnin", "daba", "labas", "kifash", "wash", "shno", "bghina", "khasni",
+                  "khassni", "n9der", "t9der", "3awni", "3awnni"}
 _FR_WORDS = {"bonjour", "salut", "bonsoir", "je", "vous", "quels", "quel", "services", "merci", "est", "les",
              "des", "une", "pour", "avec", "oui", "non"}
 

@@ -908,13 +908,15 @@ async def test_on_the_web_a_typed_number_reveals_nothing_without_the_reference(
     assert responses_of(asked) == ["utter_ask_appointment_reference"]
     assert not asked.messages[0].get("buttons") and "K7M2QX" not in json.dumps(asked.messages)
 
-    # A date, a position in a list, another number's reference: not a proof.
-    for text in ("lundi", "2", "le premier", "ZZZZ99"):
+    # A date, a position in a list, "I forgot it", another number's reference: not a proof. A
+    # reply with no reference in it gets what else works (WhatsApp, the agency, a callback).
+    for text, response in (("lundi", "missing"), ("2", "missing"), ("le premier", "missing"),
+                           ("nsit la référence", "missing"), ("ZZZZ99", "unknown"), ("ref zz-99zz", "unknown")):
         refused = CollectingDispatcher()
         turn = form_turn(action.form, text=text, requested="appointment_ref",
                          before={"phone": PHONE, "booking_options": options})
         assert await validate(action, turn, refused, domain) == {"appointment_ref": None}, text
-        assert responses_of(refused) == ["utter_appointment_reference_unknown"]
+        assert responses_of(refused) == [f"utter_appointment_reference_{response}"], text
 
 
 def record(reference: str = "K7M2QX", starts_at: str = SLOT_MON_9) -> dict[str, Any]:

@@ -113,6 +113,8 @@ def test_registering_for_an_appointment_is_no_need_to_register(text, need):
     ("1,5 million", "fr", 1_500_000), ("2 mlyoun dh", "ary_latn", 2_000_000), ("مليون درهم", "ary", 1_000_000),
     ("500 alf", "ary_latn", 500_000), ("٣٠٠ ألف درهم", "ary", 300_000), ("walo", "ary_latn", 0),
     ("1.500.000 dh", "fr", 1_500_000), ("20 مليون", "ar", 20_000_000),
+    # "fait" before an amount is no duration ("ça fait 3 ans" is)
+    ("on fait 300000 dh de chiffre daffaire", "fr", 300_000), ("kan dir 200000 dh f l3am", "ary_latn", 200_000),
 ])
 def test_amounts(text, lang, amount):
     assert parse_amount(text, lang=lang) == amount
@@ -120,7 +122,7 @@ def test_amounts(text, lang, amount):
 
 @pytest.mark.parametrize("text, amount", [
     ("tijara, hadi 3 snin", None), ("depuis 3 ans", None), ("6 mois", None), ("منذ ٣ سنوات", None),
-    ("200000 dh depuis 3 ans", 200_000), ("3 ans et 150 000 DH", 150_000),
+    ("200000 dh depuis 3 ans", 200_000), ("3 ans et 150 000 DH", 150_000), ("ça fait 3 ans", None),
 ])
 def test_years_and_months_are_no_amount(text, amount):
     assert parse_amount(text, lang="fr") == amount
@@ -277,6 +279,14 @@ async def test_an_age_given_when_asked_something_else_is_kept(dispatcher, domain
                             requested_slot="need", slots={"stage": "idea"})
     # The need is asked again, without "not understood"; the age will not be asked.
     assert slots == {"age": 24, "requested_slot": "need"}
+    assert responses_of(dispatcher) == []
+
+
+@pytest.mark.asyncio
+async def test_an_age_given_when_asked_an_amount_is_kept(dispatcher, domain, engine):
+    slots = await _validate(dispatcher, domain, text="35 ans", intent="inform", requested_slot="turnover",
+                            slots={"stage": "tpe", "need": "financing"})
+    assert slots["age"] == 35 and "turnover" not in slots
     assert responses_of(dispatcher) == []
 
 

@@ -70,6 +70,16 @@ async def test_web_asks_the_phone_then_the_city(dispatcher, domain):
     assert slots_set(events) == {"phone": "+212612345678", "requested_slot": "city"}
 
 
+@pytest.mark.parametrize(("text", "name"), [("ana ismi karim", "Karim"), ("je m'appelle Salma Benali", "Salma Benali"),
+                                         ("اسمي كريم", "كريم")])
+@pytest.mark.asyncio
+async def test_a_name_given_for_the_number_is_kept_and_the_number_asked_again(dispatcher, domain, text, name):
+    tracker = make_tracker(text=text, intent="inform", requested_slot="phone", active_loop="handoff_form")
+    events = await ValidateHandoffForm().run(dispatcher, tracker, domain)
+    assert slots_set(events) == {"phone": None, "full_name": name, "requested_slot": "phone"}
+    assert responses_of(dispatcher) == []  # not "this number is not valid"
+
+
 @pytest.mark.asyncio
 async def test_a_wrong_number_is_asked_again(dispatcher, domain):
     tracker = make_tracker(text="0512", intent="inform", requested_slot="phone", active_loop="handoff_form")

@@ -349,6 +349,7 @@ def test_the_classifier_tells_the_varieties_apart(detector: LanguageDetector, ga
     ("salam", "fr", "greet", {None}),
     # (one word French never uses does move a French conversation),
     ("chno hiya", "fr", "ask_program_info", {"ary_latn"}), ("wakha", "fr", "affirm", {"ary_latn"}),
+    ("chkon nta", "fr", "bot_challenge", {"ary_latn"}), ("wach nta robot", "fr", "bot_challenge", {"ary_latn"}),
     ("fin", "fr", "goodbye", {None}),
     # and neither a name typed in Latin letters nor a message with no language in it moves it.
     ("Salma Benali", "ar", "inform", {None}),

@@ -447,6 +447,12 @@ class ValidateBookingForm(_Form):
         if requested == "booking_confirmation" and intent == "affirm":
             updates["booking_confirmation"] = "yes"
             return [SlotSet(k, v) for k, v in updates.items()]
+        if requested in ("service", "agency_id") and text and parse_when(text, local_now().date()).has_day:
+            # "ghda f l3chiya" when asked the agency: the day is kept for the times offered later
+            # and the question asked again, without "I did not understand". (Not when asked the
+            # place: souk towns are named after weekdays, "Sebt Gzoula", "Khemis Zemamra".)
+            self.hint_day(text, updates)
+            return [SlotSet(k, v) for k, v in updates.items()]
         if any(slot != requested and updates.get(slot) is not None for slot in candidates):
             # "ana f sala" when asked the service: the place is kept and the question asked again,
             # without "I did not understand" (it was understood, as another answer).
@@ -474,6 +480,10 @@ class ValidateBookingForm(_Form):
                 updates.update(city=place, booking_agency=None)
                 for dependent in DEPENDENTS["city"]:
                     updates[dependent] = None
+        request = latest_text(tracker)
+        if latest_intent(tracker) == "book_appointment" and not request.startswith("/"):
+            # "bghit rdv ghda f casa": the times offered will start on that day.
+            self.hint_day(request, updates)
         if "service" not in candidates and latest_intent(tracker) == "book_appointment":
             # The service named in the request itself, if the catalogue has it (else it is asked).
             service = SERVICE_OF_NEED.get(find_need(latest_text(tracker)) or "")

@@ -361,6 +361,29 @@ async def test_the_booking_starts_with_what_is_known(catalogue: FakeBackend, dis
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize(("text", "day"), [("bghit rdv ghda f tanja", "2027-01-09"),
+                                         ("je veux un rendez-vous lundi", "2027-01-11"),
+                                         ("بغيت موعد نهار الخميس", "2027-01-14"), ("bghit rdv f tanja", None)])
+@pytest.mark.asyncio
+async def test_a_day_in_the_request_is_where_the_times_offered_start(catalogue: FakeBackend, dispatcher, domain,
+                                                                     text: str, day: str | None) -> None:
+    tracker = form_turn("booking_form", text=text, intent="book_appointment", activate=True)
+    assert (await validate(ValidateBookingForm(), tracker, dispatcher, domain))["booking_slots_day"] == day
+
+
+@pytest.mark.parametrize("requested", ["service", "agency_id"])
+@pytest.mark.asyncio
+async def test_a_day_said_when_asked_something_else_is_kept_for_later(dispatcher, domain, requested: str) -> None:
+    """"ghda f l3chiya" when asked the agency: no "I did not understand", and the times offered
+    later start on that day."""
+    before = SERVICE_OPTIONS if requested == "service" else {"service": "business_plan", "city": "tanger",
+                                                               **AGENCY_OPTIONS}
+    tracker = form_turn("booking_form", text="ghda f l3chiya", requested=requested, before=before,
+                        language="ary_latn")
+    assert await validate(ValidateBookingForm(), tracker, dispatcher, domain) == {"booking_slots_day": "2027-01-09"}
+    assert dispatcher.messages == []
+
+
 @pytest.mark.asyncio
 async def test_a_place_in_the_request_is_found_when_the_nlu_missed_it(backend: FakeBackend, dispatcher, domain) -> None:
     backend.on("GET", "/places/resolve", json={"id": "tanger", "name": "Tanger", "fuzzy": False, "common_word": False})

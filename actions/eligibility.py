@@ -149,14 +149,23 @@ def _spelling_fold(text: str) -> str:
     return _DOUBLED_LATIN.sub(r"\1", text).replace("sh", "ch").replace("ou", "o")
 
 
+# A word with a doubled letter is folded too when it stays this long: "business plan" is also
+# "busines plan", but "barra" (abroad) is not "bara".
+_FOLDED_DOUBLE_MIN = 6
+
+
 @functools.cache
 def _folded(vocabulary: Vocabulary) -> Vocabulary:
-    """The vocabulary's Latin words folded; words with a doubled letter ("barra" is not "bara")
-    are left out, since a folded message has none."""
+    """The vocabulary's Latin words folded as messages are (see `_spelling_fold`); short words
+    with a doubled letter are left out."""
     folded = []
     for value, words in vocabulary:
-        spelt = {w.replace("sh", "ch").replace("ou", "o") for w in words if w.isascii()}
-        folded.append((value, tuple(sorted(w for w in spelt if not _DOUBLED_LATIN.search(w)))))
+        spelt = set()
+        for word in (w for w in words if w.isascii()):
+            single = _spelling_fold(word)
+            if single == word.replace("sh", "ch").replace("ou", "o") or len(single.strip()) >= _FOLDED_DOUBLE_MIN:
+                spelt.add(single)
+        folded.append((value, tuple(sorted(spelt))))
     return tuple(folded)
 
 

@@ -88,6 +88,8 @@ def test_needs_in_four_varieties(text, need):
     ("information", "information"), ("des informations svp", "information"), ("une formation", "training"),
     ("formation", "training"), ("bghit nsjel rasi auto-entrepreneur", "formalisation"), ("tamwil", "financing"),
     ("bghit nsjjel rasi", "formalisation"), ("3tini lma3lomat", "information"), ("ghir lflos", "financing"),
+    # a long word's doubled letter typed once
+    ("un busines plan", "business_plan"), ("bghit ndir busines plan", "business_plan"),
 ])
 def test_needs_as_typed(text, need):
     assert parse_answer("need", text, lang="fr") == need

@@ -111,7 +111,8 @@ AREAS: Vocabulary = (
 DONT_KNOW = ("sais pas", "aucune idee", "ma3reft", "ma3rft", "m3rft", "ma3rafch", "ما عرفت", "ماعرفت",
              "لا اعرف", "لا ادري", "ما نعرف", "idk", "pas sur", "machi mt2aked", "ماشي متاكد", "je ne sais")
 NOTHING_YET = ("walo", "والو", "rien", "aucun", "pas encore", "mazal", "مازال", "zero", "sifr", "صفر",
-               "ma3ndi", "ماعندي", "ما عندي", "nothing", "none")
+               "ma3ndi", "ماعندي", "ما عندي", "nothing", "none", "لا شيء", "لاشيء", "لا يوجد", "ليس بعد", "لم ابدا",
+               "لم نبدا", "pas de chiffre", "pas de ca ", "nada")
 
 # Eastern Arabic and Persian digits, as typed on Arabic keyboards.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")

@@ -117,6 +117,8 @@ def test_registering_for_an_appointment_is_no_need_to_register(text, need):
     ("1.500.000 dh", "fr", 1_500_000), ("20 مليون", "ar", 20_000_000),
     # "fait" before an amount is no duration ("ça fait 3 ans" is)
     ("on fait 300000 dh de chiffre daffaire", "fr", 300_000), ("kan dir 200000 dh f l3am", "ary_latn", 200_000),
+    # nothing yet
+    ("لا شيء بعد", "ar", 0), ("لم أبدأ بعد", "ar", 0), ("pas de CA", "fr", 0), ("mazal walo", "ary_latn", 0),
 ])
 def test_amounts(text, lang, amount):
     assert parse_amount(text, lang=lang) == amount

@@ -45,6 +45,7 @@ from actions.choices import (
     change_request,
     format_day,
     format_time,
+    means_agency_shown,
     options_from_slot,
     options_to_slot,
     parse_when,
@@ -484,6 +485,12 @@ class ValidateBookingForm(_Form):
         if latest_intent(tracker) == "book_appointment" and not request.startswith("/"):
             # "bghit rdv ghda f casa": the times offered will start on that day.
             self.hint_day(request, updates)
+        shown = tracker.get_slot("nearest_agency_id")
+        if (shown and "agency_id" not in candidates and "city" not in candidates and "city" not in updates
+                and tracker.get_slot("city")
+                and latest_intent(tracker) == "book_appointment" and means_agency_shown(request)):
+            # "bghit nakhod rdv tma" after the nearest agency was shown: that agency.
+            candidates["agency_id"] = shown
         if "service" not in candidates and latest_intent(tracker) == "book_appointment":
             # The service named in the request itself, if the catalogue has it (else it is asked).
             service = SERVICE_OF_NEED.get(find_need(latest_text(tracker)) or "")

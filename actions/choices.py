@@ -10,6 +10,7 @@ ordinals and "change"/"later" words of the four varieties lives here too, becaus
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -522,6 +523,21 @@ def change_request(text: str, *, denied: bool = False) -> str | None:
                 if form & vocabulary:
                     return field_name
     return None
+
+
+# "There": the agency just shown ("bghit rdv tma", "un rdv là-bas", "فهاد الوكالة").
+_THERE_WORDS = {"tma", "temma", "tmma", "tmak", "tmmak", "la-bas", "hnak", "hnaka", "تما", "تماك", "هناك", "لهيه"}
+_THIS_WORDS = {"had", "hed", "cette", "meme", "nafs", "هاد", "فهاد", "هذه", "نفس", "dik", "ديك", "فديك"}
+_AGENCY_WORDS = {"agence", "l'agence", "lagence", "wakala", "lwakala", "الوكاله", "وكاله"}
+
+
+def means_agency_shown(text: str) -> bool:
+    """Does a request point at the agency just shown ("tma", "là-bas", "cette agence", "هاد الوكالة")?"""
+    words = _words(text)
+    if any(w in _THERE_WORDS for w in words) or ("la", "bas") in itertools.pairwise(words):
+        return True
+    return any(a in _THIS_WORDS and any(b in _AGENCY_WORDS for b in words[i + 1:i + 3])
+               for i, a in enumerate(words))
 
 
 def wants_change(text: str) -> bool:

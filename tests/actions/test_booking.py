@@ -384,6 +384,19 @@ async def test_a_day_said_when_asked_something_else_is_kept_for_later(dispatcher
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize(("text", "chosen"), [("bghit nakhod rdv tma", "tanger-fahs"),
+                                            ("je veux un rendez-vous dans cette agence", "tanger-fahs"),
+                                            ("بغيت موعد فهاد الوكالة", "tanger-fahs"), ("bghit nakhod rdv", None)])
+@pytest.mark.asyncio
+async def test_an_appointment_there_is_at_the_agency_just_shown(backend: FakeBackend, dispatcher, domain, text: str,
+                                                                chosen: str | None) -> None:
+    backend.on("GET", "/agencies/tanger-fahs", json={**AGENCY_FAHS, "services": [], "hours": []})
+    tracker = form_turn("booking_form", text=text, intent="book_appointment", activate=True,
+                        before={"city": "tanger", "nearest_agency_id": "tanger-fahs"})
+    slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
+    assert slots is not None and slots.get("agency_id") == chosen
+
+
 @pytest.mark.asyncio
 async def test_a_place_in_the_request_is_found_when_the_nlu_missed_it(backend: FakeBackend, dispatcher, domain) -> None:
     backend.on("GET", "/places/resolve", json={"id": "tanger", "name": "Tanger", "fuzzy": False, "common_word": False})

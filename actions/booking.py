@@ -486,8 +486,10 @@ class ValidateBookingForm(_Form):
             # "bghit rdv ghda f casa": the times offered will start on that day.
             self.hint_day(request, updates)
         shown = tracker.get_slot("nearest_agency_id")
-        if (shown and "agency_id" not in candidates and "city" not in candidates and "city" not in updates
-                and tracker.get_slot("city")
+        # (On activation Rasa hands over the slots already filled as candidates: the place shown is
+        # among them; a place named in this request is not "there".)
+        if (shown and "agency_id" not in candidates and latest_entity(tracker, "city") is None
+                and "city" not in updates and tracker.get_slot("city")
                 and latest_intent(tracker) == "book_appointment" and means_agency_shown(request)):
             # "bghit nakhod rdv tma" after the nearest agency was shown: that agency.
             candidates["agency_id"] = shown

@@ -391,10 +391,20 @@ async def test_a_day_said_when_asked_something_else_is_kept_for_later(dispatcher
 async def test_an_appointment_there_is_at_the_agency_just_shown(backend: FakeBackend, dispatcher, domain, text: str,
                                                                 chosen: str | None) -> None:
     backend.on("GET", "/agencies/tanger-fahs", json={**AGENCY_FAHS, "services": [], "hours": []})
+    # Rasa hands the slots already filled to a starting form as candidates (the place shown).
     tracker = form_turn("booking_form", text=text, intent="book_appointment", activate=True,
-                        before={"city": "tanger", "nearest_agency_id": "tanger-fahs"})
+                        before={"city": "tanger", "nearest_agency_id": "tanger-fahs"}, candidates={"city": "tanger"})
     slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
     assert slots is not None and slots.get("agency_id") == chosen
+
+
+@pytest.mark.asyncio
+async def test_a_new_place_in_the_request_is_not_there(dispatcher, domain) -> None:
+    tracker = form_turn("booking_form", text="bghit rdv tma f fes", intent="book_appointment", activate=True,
+                        entities=[entity("city", "fes")], candidates={"city": "fes"},
+                        before={"city": "tanger", "nearest_agency_id": "tanger-fahs"})
+    slots = await validate(ValidateBookingForm(), tracker, dispatcher, domain)
+    assert slots is not None and "agency_id" not in slots
 
 
 @pytest.mark.asyncio

@@ -87,6 +87,22 @@ def format_program(program: Program, labels: dict[str, str]) -> str:
     return "\n".join(line for line in lines if line.strip())
 
 
+def format_benefits(program: Program, labels: dict[str, str]) -> str:
+    """What the programme gives, with dates, for a question about amounts right after its details:
+    its name and status, the status warning, the dated benefits and where to go (not the summary
+    and obligations shown just before)."""
+    lines: list[str] = [f"{program.name} — {program.status_label}"]
+    if program.status == "closed":
+        lines.append("⛔ " + labels.get("closed", ""))
+    elif program.status_note:
+        lines.append("⚠️ " + program.status_note)
+    lines.append(labels.get("benefits", ""))
+    lines += [f"• {b.text} ({dated(b.as_of, labels)})" for b in program.benefits]
+    if program.where:
+        lines.append(f"{labels.get('where', '')} {program.where}")
+    return "\n".join(line for line in lines if line.strip())
+
+
 def program_buttons(program: Program, labels: dict[str, str]) -> list[dict[str, str]]:
     if program.status == "closed":
         return [{"title": labels.get("others", "…"), "payload": "/ask_program_info"},
@@ -117,10 +133,12 @@ async def fetch_program(named: Any, lang: str) -> Program | None:
 
 
 def show_program(dispatcher: CollectingDispatcher, tracker: Tracker, program: Program,
-                 labels: dict[str, str]) -> list[EventType]:
-    """The programme's details with its next steps; the programme becomes the conversation's."""
-    dispatcher.utter_message(response="utter_program_info", details=format_program(program, labels),
-                             buttons=program_buttons(program, labels))
+                 labels: dict[str, str], *, benefits_only: bool = False) -> list[EventType]:
+    """The programme's details (or only what it gives) with its next steps; the programme becomes
+    the conversation's."""
+    shown = format_benefits if benefits_only and program.benefits else format_program
+    details = shown(program, labels)
+    dispatcher.utter_message(response="utter_program_info", details=details, buttons=program_buttons(program, labels))
     report(tracker, "programme_viewed", program=program.id)
     return [SlotSet("program", program.id)]
 
@@ -222,9 +240,11 @@ def asks_amount_given(text: str) -> bool:
 
 async def answer_financing(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
     """About a programme (named, or the one just shown): that programme's details, whose dated
-    benefits say what it finances. Otherwise: ANAPEC lends nothing itself, an adviser orients for
-    free, and the eligibility check finds the financing."""
-    named = program_entity(tracker) or program_just_shown(tracker)
+    benefits say what it finances; only those benefits when its details were the last answer
+    ("combien ils donnent ?" right after Forsa). Otherwise: ANAPEC lends nothing itself, an
+    adviser orients for free, and the eligibility check finds the financing."""
+    shown = program_just_shown(tracker)
+    named = program_entity(tracker) or shown
     if not named:
         dispatcher.utter_message(response="utter_financing")
         return []
@@ -237,7 +257,7 @@ async def answer_financing(dispatcher: CollectingDispatcher, tracker: Tracker, d
     if program is None:
         dispatcher.utter_message(response="utter_financing")
         return []
-    return show_program(dispatcher, tracker, program, _labels(domain, lang))
+    return show_program(dispatcher, tracker, program, _labels(domain, lang), benefits_only=program.id == shown)
 
 
 class ActionFinancing(Action):

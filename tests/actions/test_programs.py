@@ -188,6 +188,8 @@ async def test_financing_of_a_programme_shows_its_dated_benefits(dispatcher, dom
     assert payloads_of(message)[0] == '/check_eligibility{"program":"forsa"}'
     assert slots_set(events) == {"program": "forsa"}
     assert_responses_exist(dispatcher, domain)
+    # Right after its details, only what it gives (the summary was just shown); named anew, all.
+    assert (FORSA["summary"] in message["details"]) == (not history)
 
 
 @pytest.mark.parametrize("history", [

@@ -148,6 +148,7 @@ class ProgramSummary:
     status_label: str
     status_note: str | None
     as_of: str | None
+    needs: tuple[str, ...] = ()  # financing, training, hiring... (the eligibility profile's `need`)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,6 @@ class Program(ProgramSummary):
     documents: tuple[str, ...] = ()
     where: str = ""
     conditions: tuple[str, ...] = ()
-    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ class Eligibility:
 def _summary_fields(data: dict[str, Any]) -> dict[str, Any]:
     return {"id": data["id"], "name": data["name"], "summary": data.get("summary") or "", "status": data["status"],
             "status_label": data.get("status_label") or "", "status_note": data.get("status_note"),
-            "as_of": data.get("as_of")}
+            "as_of": data.get("as_of"), "needs": tuple(data.get("needs") or ())}
 
 
 def _benefits(items: list[dict[str, Any]] | None) -> tuple[Benefit, ...]:
@@ -297,7 +297,6 @@ class BackendClient:
             **_summary_fields(data), benefits=_benefits(data.get("benefits")),
             obligations=_benefits(data.get("obligations")), documents=tuple(data.get("documents") or ()),
             where=data.get("where") or "", conditions=tuple(data.get("conditions") or ()),
-            needs=tuple(data.get("needs") or ()),
         )
 
     async def eligibility(self, profile: dict[str, Any], *, lang: str) -> Eligibility:

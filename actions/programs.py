@@ -202,6 +202,8 @@ class ActionDocuments(Action):
         return [SlotSet("program", program.id)]
 
 
+# Buttons of the hiring programmes (then the eligibility check).
+MAX_HIRING_BUTTONS = 4
 # The answers about one programme: a question right after one of them is about that programme.
 PROGRAM_ANSWERS = frozenset({"action_program_info", "action_documents", "action_financing"})
 
@@ -238,6 +240,32 @@ def asks_amount_given(text: str) -> bool:
     return bool(_HOW_MUCH.search(norm) and _GIVES.search(norm) and not _PAYS.search(norm))
 
 
+async def answer_hiring(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> bool:
+    """"j'ai une TPE et je veux recruter, il y a une aide ?": the catalogue's programmes that serve
+    hiring (not the financing ones), and the check for them. False when the message is not about
+    hiring or the catalogue cannot say."""
+    # actions.eligibility imports this module: its vocabulary of needs is imported when used.
+    from actions.eligibility import find_need
+
+    if find_need(tracker.latest_message.get("text") or "") != "hiring":
+        return False
+    lang = language_of(tracker)
+    try:
+        programs = await get_client().programs(lang=lang)
+    except (BackendUnavailable, BackendRejected):
+        return False
+    hiring = [p for p in programs if "hiring" in p.needs and p.status != "closed"]
+    if not hiring:
+        return False
+    labels = _labels(domain, lang)
+    buttons = [{"title": short_name(p.name), "payload": f'/ask_program_info{{"program":"{p.id}"}}'}
+               for p in hiring[:MAX_HIRING_BUTTONS]]
+    buttons.append({"title": labels.get("check", "…"), "payload": '/check_eligibility{"need":"hiring"}'})
+    dispatcher.utter_message(response="utter_hiring_programs",
+                             programs="\n".join(f"• {p.name} — {p.status_label}" for p in hiring), buttons=buttons)
+    return True
+
+
 async def answer_financing(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
     """About a programme (named, or the one just shown): that programme's details, whose dated
     benefits say what it finances; only those benefits when its details were the last answer
@@ -246,7 +274,8 @@ async def answer_financing(dispatcher: CollectingDispatcher, tracker: Tracker, d
     shown = program_just_shown(tracker)
     named = program_entity(tracker) or shown
     if not named:
-        dispatcher.utter_message(response="utter_financing")
+        if not await answer_hiring(dispatcher, tracker, domain):
+            dispatcher.utter_message(response="utter_financing")
         return []
     lang = language_of(tracker)
     try:

@@ -22,9 +22,10 @@ from tests.actions.conftest import (
 )
 
 
-def _summary(pid, name, status="to_confirm", label="Statut à confirmer", note=None, as_of="2025-11"):
+def _summary(pid, name, status="to_confirm", label="Statut à confirmer", note=None, as_of="2025-11",
+             needs=("financing",)):
     return {"id": pid, "name": name, "summary": f"Résumé de {name}.", "status": status, "status_label": label,
-            "status_note": note, "as_of": as_of, "confidence": "high", "lang": "fr"}
+            "status_note": note, "as_of": as_of, "confidence": "high", "lang": "fr", "needs": list(needs)}
 
 
 CATALOGUE = [
@@ -204,6 +205,42 @@ async def test_a_general_financing_question_leads_to_the_eligibility_check(dispa
     assert await ActionFinancing().run(dispatcher, tracker, domain) == []
     assert responses_of(dispatcher) == ["utter_financing"]
     assert catalogue.calls() == []
+
+
+HIRING_CATALOGUE = [
+    *CATALOGUE,
+    _summary("idmaj", "Idmaj – Contrat d'insertion", needs=("hiring",)),
+    _summary("tahfiz", "Tahfiz", needs=("hiring",)),
+    _summary("old_hiring", "Ancienne aide", status="closed", label="Fermé", needs=("hiring",)),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("عندي شركة صغيرة وبغيت نشغل جوج ديال الناس، واش كاين شي دعم؟", "ary"),
+    ("j'ai une TPE et je veux recruter, il y a une aide ?", "fr"),
+    ("bghit nchghel nass, kayn chi da3m?", "ary_latn"),
+])
+@pytest.mark.asyncio
+async def test_help_to_hire_lists_the_programmes_that_serve_hiring(dispatcher, domain, backend, text, language):
+    """Not the financing answer (Forsa, Intelaka...): the catalogue's hiring programmes still open."""
+    backend.on("GET", "/programs", json=HIRING_CATALOGUE)
+    tracker = make_tracker(text=text, intent="ask_financing", language=language)
+    assert await ActionFinancing().run(dispatcher, tracker, domain) == []
+    message = message_for(dispatcher, "utter_hiring_programs")
+    assert message["programs"].splitlines() == ["• Idmaj – Contrat d'insertion — Statut à confirmer",
+                                                "• Tahfiz — Statut à confirmer"]
+    assert payloads_of(message) == ['/ask_program_info{"program":"idmaj"}', '/ask_program_info{"program":"tahfiz"}',
+                                    '/check_eligibility{"need":"hiring"}']
+    assert backend.calls("GET", "/programs")[0].url.params["lang"] == language
+    assert_responses_exist(dispatcher, domain)
+
+
+@pytest.mark.asyncio
+async def test_help_to_hire_with_the_backend_down_gets_the_general_answer(dispatcher, domain, backend):
+    backend.down = True
+    tracker = make_tracker(text="je veux recruter, il y a une aide ?", intent="ask_financing")
+    await ActionFinancing().run(dispatcher, tracker, domain)
+    assert responses_of(dispatcher) == ["utter_financing"]
 
 
 @pytest.mark.asyncio

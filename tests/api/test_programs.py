@@ -93,6 +93,15 @@ def test_every_programme_is_listed_with_its_status_in_the_asked_language(client:
     assert len({p["name"] for p in programs}) == len(IDS)
 
 
+def test_the_list_says_which_needs_each_programme_serves(client: TestClient) -> None:
+    """The bot answers "I want to hire" with the programmes that serve hiring, from the list alone."""
+    programs = client.get("/api/v1/programs", params={"lang": "fr"}).json()
+    hiring = {p["id"] for p in programs if "hiring" in p["needs"]}
+    assert {"awrach", "tahfiz", "idmaj", "taehil"} <= hiring and "forsa" not in hiring
+    detail = client.get("/api/v1/programs/forsa", params={"lang": "fr"}).json()
+    assert detail["needs"] == next(p["needs"] for p in programs if p["id"] == "forsa")
+
+
 def test_statuses_follow_the_freshness_flags_of_the_facts(client: TestClient) -> None:
     """programmes.yaml: auto_entrepreneur and tpme_investment_support_2025 are `active`,
     moukawalati `historical` (closed), every other one `active_unverified` or, for Forsa,

@@ -116,6 +116,7 @@ class ProgramSummaryOut(BaseModel):
                     "as_of": "2025-11",
                     "confidence": "high",
                     "lang": "fr",
+                    "needs": ["financing", "training"],
                 }
             ]
         }
@@ -130,6 +131,8 @@ class ProgramSummaryOut(BaseModel):
     as_of: str | None
     confidence: Confidence
     lang: str
+    needs: list[str] = Field(description="the needs it serves (financing, training, hiring...), as the "
+                                         "eligibility profile's `need` says them")
 
     @classmethod
     def localised(cls, record: ProgrammeRecord, lang: str) -> ProgramSummaryOut:
@@ -175,7 +178,6 @@ class ProgramOut(ProgramSummaryOut):
     where: str
     conditions: list[str] = Field(description="who can apply: the texts of the programme's rules")
     to_check: list[str] = Field(description="conditions to check at the agency")
-    needs: list[str]
     sources: list[SourceOut]
 
     @classmethod
@@ -191,7 +193,6 @@ class ProgramOut(ProgramSummaryOut):
             where=record.where.get(lang),
             conditions=list(dict.fromkeys(rule.text.get(lang) for rule in record.rules)),
             to_check=[t.get(lang) for t in record.to_check],
-            needs=list(record.needs),
             sources=[SourceOut(key=k, url=record.source_urls.get(k, "")) for k in record.sources],
         )
 
@@ -207,4 +208,5 @@ def _summary_fields(record: ProgrammeRecord, lang: str) -> dict[str, Any]:
         "as_of": record.as_of,
         "confidence": record.confidence,
         "lang": lang,
+        "needs": list(record.needs),
     }

@@ -474,28 +474,29 @@ class ValidateBookingForm(_Form):
         program = latest_entity(tracker, "program")
         if program:
             updates["booking_program"] = program
-        if latest_entity(tracker, "city") is None and latest_intent(tracker) == "book_appointment":
+        # What the request itself says (not when a rule starts the form again after something else).
+        request = latest_text(tracker) if latest_intent(tracker) == "book_appointment" else ""
+        named_place = latest_entity(tracker, "city")
+        if request and named_place is None:
             # "bghit rdv f tanja" when the NLU found no place: ask the gazetteer.
-            place = await place_in(latest_text(tracker), lang)
+            place = await place_in(request, lang)
             if place and place != tracker.get_slot("city"):
                 updates.update(city=place, booking_agency=None)
                 for dependent in DEPENDENTS["city"]:
                     updates[dependent] = None
-        request = latest_text(tracker)
-        if latest_intent(tracker) == "book_appointment" and not request.startswith("/"):
+        if request and not request.startswith("/"):
             # "bghit rdv ghda f casa": the times offered will start on that day.
             self.hint_day(request, updates)
         shown = tracker.get_slot("nearest_agency_id")
         # (On activation Rasa hands over the slots already filled as candidates: the place shown is
         # among them; a place named in this request is not "there".)
-        if (shown and "agency_id" not in candidates and latest_entity(tracker, "city") is None
-                and "city" not in updates and tracker.get_slot("city")
-                and latest_intent(tracker) == "book_appointment" and means_agency_shown(request)):
+        if (request and shown and "agency_id" not in candidates and named_place is None and "city" not in updates
+                and tracker.get_slot("city") and means_agency_shown(request)):
             # "bghit nakhod rdv tma" after the nearest agency was shown: that agency.
             candidates["agency_id"] = shown
-        if "service" not in candidates and latest_intent(tracker) == "book_appointment":
+        if request and "service" not in candidates:
             # The service named in the request itself, if the catalogue has it (else it is asked).
-            service = SERVICE_OF_NEED.get(find_need(latest_text(tracker)) or "")
+            service = SERVICE_OF_NEED.get(find_need(request) or "")
             if service:
                 candidates["service"] = service
         for slot in ("service", "agency_id", "appointment_slot", "full_name", "phone"):

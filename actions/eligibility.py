@@ -161,11 +161,8 @@ def _folded(vocabulary: Vocabulary) -> Vocabulary:
     with a doubled letter are left out."""
     folded = []
     for value, words in vocabulary:
-        spelt = set()
-        for word in (w for w in words if w.isascii()):
-            single = _spelling_fold(word)
-            if single == word.replace("sh", "ch").replace("ou", "o") or len(single.strip()) >= _FOLDED_DOUBLE_MIN:
-                spelt.add(single)
+        spelt = {_spelling_fold(w) for w in words if w.isascii()
+                 and (not _DOUBLED_LATIN.search(w) or len(_spelling_fold(w).strip()) >= _FOLDED_DOUBLE_MIN)}
         folded.append((value, tuple(sorted(spelt))))
     return tuple(folded)
 

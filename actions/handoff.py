@@ -75,8 +75,8 @@ def find_phone(text: str | None) -> str | None:
     return None
 
 
-# How people say their name, longest first: "my name is" (these alone say a name follows), then
-# "c'est", "ana" (which may as well introduce a place, "ana f casa").
+# How people say their name (a longer form before a shorter one it starts with): "my name is"
+# (these alone say a name follows), then "c'est", "ana" (which may introduce a place, "ana f casa").
 NAME_IS = ("je m'appelle", "je m appelle", "mon nom est", "mon nom c'est", "my name is", "ana smiti", "ana smiyti",
            "ana ismi", "ana esmi", "انا اسمي", "أنا اسمي", "انا سميتي", "smiti", "smiyti", "ismi", "esmi", "اسمي",
            "إسمي", "سميتي", "nom :", "nom:")

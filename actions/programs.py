@@ -67,10 +67,13 @@ def _labels(domain: DomainDict, lang: str) -> dict[str, str]:
     return localized_custom(domain, "utter_program_labels", lang).get("labels", {})
 
 
-def format_program(program: Program, labels: dict[str, str]) -> str:
+def format_program(program: Program, labels: dict[str, str], *, benefits_only: bool = False) -> str:
     """The programme's details: name, status (closed said so), summary, benefits with their dates,
-    where to go."""
-    lines: list[str] = [f"{program.name} — {program.status_label}", program.summary]
+    obligations, where to go. `benefits_only`, for a question about amounts right after its
+    details: without the summary, the obligations and the date already shown."""
+    lines: list[str] = [f"{program.name} — {program.status_label}"]
+    if not benefits_only:
+        lines.append(program.summary)
     if program.status == "closed":
         lines.append("⛔ " + labels.get("closed", ""))
     elif program.status_note:
@@ -78,28 +81,13 @@ def format_program(program: Program, labels: dict[str, str]) -> str:
     if program.benefits:
         lines.append(labels.get("benefits", ""))
         lines += [f"• {b.text} ({dated(b.as_of, labels)})" for b in program.benefits]
-    if program.obligations:
+    if program.obligations and not benefits_only:
         lines.append(labels.get("obligations", ""))
         lines += [f"• {b.text} ({dated(b.as_of, labels)})" for b in program.obligations]
     if program.where:
         lines.append(f"{labels.get('where', '')} {program.where}")
-    lines.append(f"({dated(program.as_of, labels)})")
-    return "\n".join(line for line in lines if line.strip())
-
-
-def format_benefits(program: Program, labels: dict[str, str]) -> str:
-    """What the programme gives, with dates, for a question about amounts right after its details:
-    its name and status, the status warning, the dated benefits and where to go (not the summary
-    and obligations shown just before)."""
-    lines: list[str] = [f"{program.name} — {program.status_label}"]
-    if program.status == "closed":
-        lines.append("⛔ " + labels.get("closed", ""))
-    elif program.status_note:
-        lines.append("⚠️ " + program.status_note)
-    lines.append(labels.get("benefits", ""))
-    lines += [f"• {b.text} ({dated(b.as_of, labels)})" for b in program.benefits]
-    if program.where:
-        lines.append(f"{labels.get('where', '')} {program.where}")
+    if not benefits_only:
+        lines.append(f"({dated(program.as_of, labels)})")
     return "\n".join(line for line in lines if line.strip())
 
 
@@ -136,8 +124,7 @@ def show_program(dispatcher: CollectingDispatcher, tracker: Tracker, program: Pr
                  labels: dict[str, str], *, benefits_only: bool = False) -> list[EventType]:
     """The programme's details (or only what it gives) with its next steps; the programme becomes
     the conversation's."""
-    shown = format_benefits if benefits_only and program.benefits else format_program
-    details = shown(program, labels)
+    details = format_program(program, labels, benefits_only=benefits_only and bool(program.benefits))
     dispatcher.utter_message(response="utter_program_info", details=details, buttons=program_buttons(program, labels))
     report(tracker, "programme_viewed", program=program.id)
     return [SlotSet("program", program.id)]

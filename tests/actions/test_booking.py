@@ -500,8 +500,8 @@ SWITCHING_FORMS = [ValidateBookingForm, ValidateAppointmentsForm, ValidateCancel
 
 @pytest.mark.parametrize(("form", "intent"), [(f, i) for f in SWITCHING_FORMS for i in sorted(f.switches)])
 @pytest.mark.asyncio
-async def test_a_sure_request_for_another_flow_leaves_the_form_to_the_rules(dispatcher, domain, form: type,
-                                                                            intent: str) -> None:
+async def test_a_request_for_another_flow_leaves_the_form_to_the_rules(dispatcher, domain, form: type,
+                                                                       intent: str) -> None:
     """"en fait je veux annuler mon rdv" while booking: no event, so the rules start that flow."""
     requested = "service" if form is ValidateBookingForm else "appointment_ref"
     tracker = form_turn(form.form, text="en fait je veux annuler mon rdv", intent=intent, requested=requested,

@@ -528,7 +528,8 @@ def change_request(text: str, *, denied: bool = False) -> str | None:
 # "There": the agency just shown ("bghit rdv tma", "un rdv là-bas", "فهاد الوكالة").
 _THERE_WORDS = {"tma", "temma", "tmma", "tmak", "tmmak", "la-bas", "hnak", "hnaka", "تما", "تماك", "هناك", "لهيه"}
 _THIS_WORDS = {"had", "hed", "cette", "meme", "nafs", "هاد", "فهاد", "هذه", "نفس", "dik", "ديك", "فديك"}
-_AGENCY_WORDS = {"agence", "l'agence", "lagence", "wakala", "lwakala", "الوكاله", "وكاله"}
+# ("l'agence" is read as "l", "agence".)
+_AGENCY_WORDS = {"agence", "lagence", "wakala", "lwakala", "الوكاله", "وكاله"}
 
 
 def means_agency_shown(text: str) -> bool:

@@ -2,6 +2,7 @@
 as trackers.
 
 - `domain`: bot/domain, loaded by Rasa.
+- `newest_model` (None without one) and `model` (fails without one): the newest trained model.
 - `policy`: the IndexedRulePolicy of the newest model in $MODELS_DIR (fails without a model).
 - `story_trackers`: every story of data/stories and tests/bot/stories as a complete tracker.
 """
@@ -33,12 +34,24 @@ def domain() -> Domain:
 
 
 @pytest.fixture(scope="session")
-def policy(tmp_path_factory: pytest.TempPathFactory) -> IndexedRulePolicy:
+def newest_model() -> Path | None:
+    """The newest model in $MODELS_DIR (scripts/train.sh keeps it in step with its sources), or None."""
     models = sorted(Path(os.environ.get("MODELS_DIR", ROOT / "models")).glob("ge-*.tar.gz"),
                     key=lambda p: p.stat().st_mtime)
-    if not models:
+    return models[-1] if models else None
+
+
+@pytest.fixture(scope="session")
+def model(newest_model: Path | None) -> Path:
+    """The newest model; the test fails without one."""
+    if newest_model is None:
         pytest.fail("no trained model: run scripts/train.sh")
-    storage, metadata = LocalModelStorage.from_model_archive(tmp_path_factory.mktemp("model"), models[-1])
+    return newest_model
+
+
+@pytest.fixture(scope="session")
+def policy(tmp_path_factory: pytest.TempPathFactory, model: Path) -> IndexedRulePolicy:
+    storage, metadata = LocalModelStorage.from_model_archive(tmp_path_factory.mktemp("model"), model)
     nodes = {name: node for name, node in metadata.predict_schema.nodes.items()
              if node.uses is IndexedRulePolicy}
     assert len(nodes) == 1, "bot/config.yml should use bot.policies.IndexedRulePolicy"

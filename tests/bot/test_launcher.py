@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,8 @@ CONVERSATION = ["bonjour", "vous êtes un robot ?", "السلام", "bghit nakho
 
 
 @pytest.fixture(scope="module")
-def agent() -> Agent:
-    models = sorted(Path(os.environ.get("MODELS_DIR", ROOT / "models")).glob("ge-*.tar.gz"),
-                    key=lambda p: p.stat().st_mtime)
-    if not models:
-        pytest.fail("no trained model: run scripts/train.sh")
-    return Agent.load(str(models[-1]))
+def agent(model: Path) -> Agent:
+    return Agent.load(str(model))
 
 
 def _strip_times(value: Any) -> Any:

@@ -8,7 +8,6 @@ and data were last changed (docs in that script). The model is the newest one in
 from __future__ import annotations
 
 import importlib.util
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,12 +53,10 @@ def _nlu_eval() -> Any:
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def figures(tmp_path_factory: pytest.TempPathFactory, newest_model: Path | None) -> dict[str, Any]:
     nlu_eval = _nlu_eval()
-    models = sorted(Path(os.environ.get("MODELS_DIR", ROOT / "models")).glob("ge-*.tar.gz"),
-                    key=lambda p: p.stat().st_mtime)
-    if models:
-        model = models[-1]
+    if newest_model is not None:
+        model = newest_model
     else:
         workdir = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp()))
         model, _ = nlu_eval.train_model(ROOT / "bot" / "config.yml", workdir)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +119,21 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self._procs.clear()
+
+    def book(self, phone: str, *, slot: int = -1, language: str = "fr", channel: str = "web") -> str:
+        """An appointment at Tanger made as the action server books one (POST /appointments with
+        the service token), at the `slot`-th free time of the next two weeks; its reference."""
+        api, headers = f"{self.backend_url}/api/v1", {"Authorization": f"Bearer {self.service_token}"}
+        slots = httpx.get(f"{api}/agencies/tanger/slots", params={"service": "information_orientation", "days": 14},
+                          timeout=10)
+        slots.raise_for_status()
+        body = {"full_name": "Salma Benali", "phone": phone, "agency_id": "tanger",
+                "service": "information_orientation", "starts_at": slots.json()["slots"][slot]["starts_at"],
+                "language": language, "channel": channel}
+        booked = httpx.post(f"{api}/appointments", json=body, timeout=10,
+                            headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        assert booked.status_code == 201, booked.text
+        return str(booked.json()["reference"])
 
     def say(self, sender: str, text: str, *, metadata: dict[str, object] | None = None) -> list[dict[str, object]]:
         """One user message through Rasa's REST channel; the bot's replies."""

@@ -60,22 +60,6 @@ def test_services_come_from_the_backend_in_the_users_language(stack: Stack, lang
         assert service["name"] in text, f"{service['name']!r} missing from the bot's answer"
 
 
-def _book_through_the_backend(stack: Stack, phone: str, slot: int = -1) -> str:
-    """An appointment made as the web booking makes it (the action server's call), its reference."""
-    api = f"{stack.backend_url}/api/v1"
-    headers = {"Authorization": f"Bearer {stack.service_token}"}
-    slots = httpx.get(f"{api}/agencies/tanger/slots", params={"service": "information_orientation", "days": 14},
-                      timeout=10)
-    slots.raise_for_status()
-    starts_at = slots.json()["slots"][slot]["starts_at"]
-    body = {"full_name": "Salma Benali", "phone": phone, "agency_id": "tanger", "service": "information_orientation",
-            "starts_at": starts_at, "language": "fr", "channel": "web"}
-    booked = httpx.post(f"{api}/appointments", json=body, timeout=10,
-                        headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
-    assert booked.status_code == 201, booked.text
-    return str(booked.json()["reference"])
-
-
 def _new_number(prefix: str = "06") -> str:
     return f"{prefix}{uuid.uuid4().int % 10**8:08d}"
 
@@ -83,7 +67,7 @@ def _new_number(prefix: str = "06") -> str:
 def _booked_web_visitor(stack: Stack, prefix: str = "06") -> tuple[str, str, str]:
     """A person's number, the reference of their appointment, and a new web conversation."""
     phone = _new_number(prefix)
-    return phone, _book_through_the_backend(stack, phone), f"web-{uuid.uuid4().hex[:8]}"
+    return phone, stack.book(phone), f"web-{uuid.uuid4().hex[:8]}"
 
 
 def _status(stack: Stack, reference: str) -> str:
@@ -149,7 +133,7 @@ def test_on_the_web_a_reference_one_booked_oneself_erases_no_other_appointment(s
     # Someone books from the site with a stranger's number: they get that booking's reference,
     # which opens it, but erasing would cancel the stranger's own appointment too.
     phone, strangers, sender = _booked_web_visitor(stack)
-    own = _book_through_the_backend(stack, phone, slot=-2)
+    own = stack.book(phone, slot=-2)
     stack.say(sender, "mes rendez-vous")
     stack.say(sender, phone)
     assert own in _texts(stack.say(sender, own))

@@ -205,15 +205,7 @@ def test_a_person_who_starts_booking_can_turn_to_cancelling_their_appointment(wa
     """Booked in Darija, back in French: "en fait je veux annuler mon rdv" in the middle of a new
     booking leaves it (nothing booked), offers that appointment, named in French, and cancels it."""
     person = Person(wa_stack, recorder)
-    api, headers = f"{wa_stack.backend_url}/api/v1", {"Authorization": f"Bearer {wa_stack.service_token}"}
-    slots = httpx.get(f"{api}/agencies/tanger/slots", params={"service": "information_orientation", "days": 14},
-                      timeout=10).json()["slots"]
-    booked = httpx.post(f"{api}/appointments", timeout=10, headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
-                        json={"full_name": "Youssef", "phone": person.phone, "agency_id": "tanger",
-                              "service": "information_orientation", "starts_at": slots[-1]["starts_at"],
-                              "language": "ary", "channel": "whatsapp"})
-    assert booked.status_code == 201, booked.text
-    reference = booked.json()["reference"]
+    reference = wa_stack.book(person.phone, language="ary", channel="whatsapp")
 
     asked = _text(person.send("bonjour, je voudrais prendre un rendez-vous"))
     assert "Pour quel service" in asked, asked
@@ -222,5 +214,6 @@ def test_a_person_who_starts_booking_can_turn_to_cancelling_their_appointment(wa
     assert "Information et orientation" in switched and "المعلومات" not in switched, switched
     done = _text(person.send("oui"))
     assert reference in done, done
-    status = httpx.get(f"{api}/appointments/{reference}", headers=headers, timeout=10).json()["status"]
+    status = httpx.get(f"{wa_stack.backend_url}/api/v1/appointments/{reference}", timeout=10,
+                       headers={"Authorization": f"Bearer {wa_stack.service_token}"}).json()["status"]
     assert status == "cancelled"
